@@ -1,0 +1,61 @@
+# cscs.openchami - developer entry points. `make test` is the whole suite (what CI runs).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+# ansible-test must run from a path ending in ansible_collections/<namespace>/<name>
+COLL_ROOT := $(CURDIR)/.cache/collections
+COLL := $(COLL_ROOT)/ansible_collections/cscs/openchami
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test
+
+.PHONY: test venv lint sanity units integration collection-tree lab-up lab-down demo clean
+
+test: venv lint sanity units integration
+	@echo "make test: all stages passed"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt test-requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -U pip
+	$(BIN)/pip install -q --disable-pip-version-check -r test-requirements.txt
+	touch $@
+
+# A copy of the tracked (and new, not ignored) files under ansible_collections/cscs/openchami.
+collection-tree:
+	rm -rf $(COLL) && mkdir -p $(COLL)
+	git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(COLL)
+	test -f $(COLL)/galaxy.yml
+
+# ansible-test fetches pip's bootstrap script from a host this machine cannot reach;
+# the standard library's ensurepip does the same job.
+$(GET_PIP):
+	mkdir -p $(dir $@)
+	printf 'import ensurepip\nensurepip.bootstrap(upgrade=True, default_pip=True)\n' > $@
+
+lint: venv
+	$(BIN)/ansible-lint --offline -q
+	$(BIN)/antsibull-changelog lint
+
+sanity: venv collection-tree $(GET_PIP)
+	$(ANSIBLE_TEST) sanity --local --python 3.11 --color no
+
+units: venv collection-tree
+	$(ANSIBLE_TEST) units --local --python 3.11 --color no
+
+integration: venv
+	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests/integration -p no:cacheprovider -ra
+
+lab-up: venv
+	$(BIN)/python -m lab up
+
+lab-down: venv
+	$(BIN)/python -m lab down
+
+# The main job on the local lab: bring it up and run the demo playbook against it.
+demo: lab-up
+	source lab-state/lab.env && ANSIBLE_COLLECTIONS_PATH=$(COLL_ROOT) $(BIN)/ansible-playbook -i inventories/lab playbooks/demo.yml
+
+clean:
+	rm -rf .cache tests/output

@@ -1,0 +1,248 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one idempotency engine: desired vs current -> plan -> diff -> apply.
+
+A caller gives the desired items (only the fields the user manages), the
+current items read from the service, the identity key and per-field
+normalisers. :func:`plan` compares them and :func:`apply` hands the
+creates/updates/deletes to the caller's bulk operations, except in check mode,
+where nothing is written. Fields the user did not give are never compared
+and never changed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+UNCHANGED = "unchanged"
+DIFF_LIMIT = 100
+
+_MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
+
+
+class ValidationError(ValueError):
+    """Bad input found before any write; ``errors`` lists every bad item."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        shown = errors[:20]
+        text = "; ".join(shown)
+        if len(errors) > len(shown):
+            text += "; and %d more" % (len(errors) - len(shown))
+        super(ValidationError, self).__init__("invalid input, nothing was changed: " + text)
+
+
+# ---------------------------------------------------------------- normalisers
+
+def normalize_mac(value):
+    """``AA-BB-CC-DD-EE-FF``, ``aabb.ccdd.eeff``, ``AABBCCDDEEFF`` -> ``aa:bb:cc:dd:ee:ff``."""
+    if not isinstance(value, str):
+        raise ValueError("MAC address must be a string, got %r" % (value,))
+    hexes = re.sub(r"[:\-.\s]", "", value.strip().lower())
+    if not _MAC_HEX.match(hexes):
+        raise ValueError("invalid MAC address %r" % value)
+    return ":".join(hexes[i:i + 2] for i in range(0, 12, 2))
+
+
+def normalize_ip(value):
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise ValueError("invalid IP address %r" % (value,))
+
+
+def unordered(value):
+    """A list compared as a set (order and duplicates do not matter)."""
+    if value is None:
+        return None
+    return tuple(sorted(set(_hashable(v) for v in value), key=repr))
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _hashable(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def validate(items, checks):
+    """Run ``checks`` {field: callable} on every item; raise one ValidationError listing all failures.
+
+    A check raises ValueError (message naming the value) or returns the normalised
+    value, which replaces the field. ``items`` is changed in place.
+    """
+    errors = []
+    for index, item in enumerate(items):
+        for field, check in checks.items():
+            if item.get(field) is None:
+                continue
+            try:
+                item[field] = check(item[field])
+            except ValueError as exc:
+                errors.append("item %d field %s: %s" % (index, field, exc))
+    if errors:
+        raise ValidationError(errors)
+    return items
+
+
+# ---------------------------------------------------------------- the plan
+
+class Change:
+    """One item of a plan."""
+
+    __slots__ = ("key", "action", "before", "after", "changes", "desired")
+
+    def __init__(self, key, action, before=None, after=None, changes=None, desired=None):
+        self.key = key
+        self.action = action
+        self.before = before
+        self.after = after
+        self.changes = changes or {}
+        self.desired = desired
+
+    def __repr__(self):
+        return "Change(%r, %s, %r)" % (self.key, self.action, self.changes)
+
+
+class Plan:
+    def __init__(self, changes):
+        self.changes = changes
+
+    def of(self, action):
+        return [c for c in self.changes if c.action == action]
+
+    @property
+    def changed(self):
+        return any(c.action != UNCHANGED for c in self.changes)
+
+    def summary(self):
+        counts = dict((a, 0) for a in (CREATE, UPDATE, DELETE, UNCHANGED))
+        for change in self.changes:
+            counts[change.action] += 1
+        return counts
+
+    def diff(self, limit=DIFF_LIMIT):
+        """Ansible ``diff`` {before, after}, keyed by identity, for the changed items.
+
+        Up to ``limit`` items are shown in full; past that a line counts the rest.
+        """
+        before, after = {}, {}
+        changed = [c for c in self.changes if c.action != UNCHANGED]
+        for change in changed[:limit]:
+            key = str(change.key)
+            if change.action == CREATE:
+                after[key] = change.after
+            elif change.action == DELETE:
+                before[key] = change.before
+            else:
+                before[key] = dict((f, change.before.get(f)) for f in change.changes)
+                after[key] = dict(change.changes)
+        if len(changed) > limit:
+            counts = self.summary()
+            note = "%d more changed items not shown (create %d, update %d, delete %d in all)" % (
+                len(changed) - limit, counts[CREATE], counts[UPDATE], counts[DELETE])
+            before["..."] = note
+            after["..."] = note
+        return {"before": before, "after": after}
+
+    def resources(self):
+        """The items as they are after the plan is applied (deleted items left out)."""
+        return [c.after for c in self.changes if c.action != DELETE]
+
+
+def _key_func(key):
+    if callable(key):
+        return key
+    if isinstance(key, (list, tuple)):
+        return lambda item: tuple(item.get(k) for k in key)
+    return lambda item: item.get(key)
+
+
+def _norm(field, value, normalizers):
+    func = normalizers.get(field)
+    if func is None or value is None:
+        return _hashable(value)
+    return func(value)
+
+
+def plan(desired, current, key, state="present", normalizers=None, purge=False, merge=None):
+    """Compare ``desired`` with ``current``.
+
+    - ``key``: field name, list of names, or callable giving an item's identity
+      (apply normalisers beforehand so identities compare).
+    - ``state``: ``present`` creates/updates the desired items, ``absent`` deletes them.
+    - ``purge``: with ``present``, delete current items that are not desired.
+    - ``merge(current, desired) -> after``: how an update combines (default: dict update).
+    Fields whose desired value is None are not managed.
+    """
+    normalizers = normalizers or {}
+    keyf = _key_func(key)
+    by_key = {}
+    for item in current:
+        by_key[keyf(item)] = item
+    seen = set()
+    changes = []
+    for item in desired:
+        item = dict((k, v) for k, v in item.items() if v is not None)
+        ident = keyf(item)
+        if ident in seen:
+            raise ValidationError(["%s appears more than once" % (ident,)])
+        seen.add(ident)
+        existing = by_key.get(ident)
+        if state == "absent":
+            if existing is not None:
+                changes.append(Change(ident, DELETE, before=existing, desired=item))
+            continue
+        if existing is None:
+            changes.append(Change(ident, CREATE, after=item, desired=item))
+            continue
+        diffs = {}
+        for field, value in item.items():
+            if _norm(field, value, normalizers) != _norm(field, existing.get(field), normalizers):
+                diffs[field] = value
+        after = merge(existing, item) if merge else dict(existing, **item)
+        action = UPDATE if diffs else UNCHANGED
+        changes.append(Change(ident, action, before=existing, after=after, changes=diffs, desired=item))
+    if purge and state == "present":
+        for ident, existing in by_key.items():
+            if ident not in seen:
+                changes.append(Change(ident, DELETE, before=existing))
+    return Plan(changes)
+
+
+def apply(the_plan, check_mode=False, create=None, update=None, delete=None):
+    """Hand the plan's changes to the bulk operations (never in check mode).
+
+    Each operation receives the list of :class:`Change` of its kind and is called
+    at most once, and only when that list is not empty. A missing operation for a
+    non-empty list raises ValueError (the module does not support that change).
+    """
+    if check_mode:
+        return the_plan
+    for action, operation in ((DELETE, delete), (CREATE, create), (UPDATE, update)):
+        items = the_plan.of(action)
+        if not items:
+            continue
+        if operation is None:
+            raise ValueError("%s is not supported here" % action)
+        operation(items)
+    return the_plan
+
+
+def result(the_plan, **extra):
+    """The standard module result for a plan."""
+    out = dict(changed=the_plan.changed, summary=the_plan.summary(), diff=the_plan.diff())
+    out.update(extra)
+    return out
