@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.cscs.openchami.plugins.module_utils import resource as r
+
+CURRENT = [
+    {"ID": "x1000c0s0b0n0", "State": "On", "Role": "Compute", "NID": 1, "Arch": "X86"},
+    {"ID": "x1000c0s0b0n1", "State": "Off", "Role": "Compute", "NID": 2, "Arch": "X86"},
+]
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def op(self, name):
+        def call(items):
+            self.calls.append((name, [c.key for c in items]))
+        return call
+
+
+def test_plan_create_update_unchanged():
+    desired = [
+        {"ID": "x1000c0s0b0n0", "State": "On"},                 # unchanged
+        {"ID": "x1000c0s0b0n1", "Role": "Service"},             # update one field
+        {"ID": "x1000c0s0b0n2", "State": "Off", "NID": 3},      # create
+    ]
+    p = r.plan(desired, CURRENT, "ID")
+    assert p.summary() == {"create": 1, "update": 1, "delete": 0, "unchanged": 1}
+    upd = p.of(r.UPDATE)[0]
+    assert upd.changes == {"Role": "Service"}
+    # unmanaged fields of the updated item are kept as they are
+    assert upd.after == {"ID": "x1000c0s0b0n1", "State": "Off", "Role": "Service", "NID": 2, "Arch": "X86"}
+    assert p.changed
+
+
+def test_second_run_is_unchanged():
+    p = r.plan([{"ID": "x1000c0s0b0n0", "State": "On", "NID": 1}], CURRENT, "ID")
+    assert not p.changed
+    assert p.diff() == {"before": {}, "after": {}}
+
+
+def test_none_values_are_not_managed():
+    p = r.plan([{"ID": "x1000c0s0b0n0", "State": None, "Role": None}], CURRENT, "ID")
+    assert not p.changed
+
+
+def test_state_absent_deletes_only_existing():
+    p = r.plan([{"ID": "x1000c0s0b0n1"}, {"ID": "x9c0s0b0n0"}], CURRENT, "ID", state="absent")
+    assert [(c.key, c.action) for c in p.changes] == [("x1000c0s0b0n1", r.DELETE)]
+
+
+def test_purge_deletes_what_is_not_desired():
+    p = r.plan([{"ID": "x1000c0s0b0n0"}], CURRENT, "ID", purge=True)
+    assert p.summary()["delete"] == 1
+    assert p.of(r.DELETE)[0].key == "x1000c0s0b0n1"
+
+
+def test_normalisers_mac_and_unordered_lists():
+    current = [{"MACAddress": "aa:bb:cc:dd:ee:ff", "IPs": ["10.0.0.2", "10.0.0.1"]}]
+    desired = [{"MACAddress": "aa:bb:cc:dd:ee:ff", "IPs": ["10.0.0.1", "10.0.0.2", "10.0.0.1"]}]
+    p = r.plan(desired, current, "MACAddress", normalizers={"IPs": r.unordered})
+    assert not p.changed
+    p = r.plan(desired, current, "MACAddress")
+    assert p.changed
+
+
+def test_normalize_mac_forms_and_errors():
+    for form in ("AA:BB:CC:DD:EE:FF", "aa-bb-cc-dd-ee-ff", "aabb.ccdd.eeff", "AABBCCDDEEFF"):
+        assert r.normalize_mac(form) == "aa:bb:cc:dd:ee:ff"
+    with pytest.raises(ValueError, match="invalid MAC address 'aa:bb:cc'"):
+        r.normalize_mac("aa:bb:cc")
+    with pytest.raises(ValueError):
+        r.normalize_mac(12)
+
+
+def test_validate_collects_every_error_and_normalises():
+    items = [{"MAC": "AA-BB-CC-DD-EE-01", "IP": "10.0.0.1"}, {"MAC": "zz", "IP": "10.0.0.300"}, {"MAC": "bad"}]
+    with pytest.raises(r.ValidationError) as err:
+        r.validate(items, {"MAC": r.normalize_mac, "IP": r.normalize_ip})
+    assert err.value.errors == [
+        "item 1 field MAC: invalid MAC address 'zz'",
+        "item 1 field IP: invalid IP address '10.0.0.300'",
+        "item 2 field MAC: invalid MAC address 'bad'",
+    ]
+    assert str(err.value).startswith("invalid input, nothing was changed: ")
+    good = r.validate([{"MAC": "AA-BB-CC-DD-EE-01"}], {"MAC": r.normalize_mac})
+    assert good == [{"MAC": "aa:bb:cc:dd:ee:01"}]
+
+
+def test_duplicate_identity_in_desired_is_rejected():
+    with pytest.raises(r.ValidationError, match="x1 appears more than once"):
+        r.plan([{"ID": "x1"}, {"ID": "x1"}], [], "ID")
+
+
+def test_apply_calls_bulk_operations_once_each_in_order():
+    rec = Recorder()
+    desired = [{"ID": "x1000c0s0b0n1", "Role": "Service"}, {"ID": "a"}, {"ID": "b"}]
+    p = r.plan(desired, CURRENT, "ID", purge=True)
+    r.apply(p, create=rec.op("create"), update=rec.op("update"), delete=rec.op("delete"))
+    assert rec.calls == [("delete", ["x1000c0s0b0n0"]), ("create", ["a", "b"]), ("update", ["x1000c0s0b0n1"])]
+
+
+def test_check_mode_writes_nothing_but_reports_the_same_plan():
+    rec = Recorder()
+    p = r.plan([{"ID": "new"}], CURRENT, "ID")
+    r.apply(p, check_mode=True, create=rec.op("create"))
+    assert rec.calls == []
+    assert p.changed and p.summary()["create"] == 1
+
+
+def test_missing_operation_is_an_error():
+    with pytest.raises(ValueError, match="delete is not supported"):
+        r.apply(r.plan([{"ID": "x1000c0s0b0n0"}], CURRENT, "ID", state="absent"))
+
+
+def test_diff_shows_only_changed_fields():
+    p = r.plan([{"ID": "x1000c0s0b0n1", "Role": "Service"}, {"ID": "n", "State": "On"}], CURRENT, "ID")
+    assert p.diff() == {
+        "before": {"x1000c0s0b0n1": {"Role": "Compute"}},
+        "after": {"x1000c0s0b0n1": {"Role": "Service"}, "n": {"ID": "n", "State": "On"}},
+    }
+
+
+def test_diff_is_bounded_for_thousands_of_items():
+    desired = [{"ID": "x%dc0s0b0n0" % i, "State": "On"} for i in range(5000)]
+    p = r.plan(desired, [], "ID")
+    d = p.diff(limit=50)
+    assert len(d["after"]) == 51
+    assert d["after"]["..."] == "4950 more changed items not shown (create 5000, update 0, delete 0 in all)"
+
+
+def test_plan_is_fast_at_scale():
+    import time
+    current = [{"ID": "x%dc0s0b0n0" % i, "State": "On", "Role": "Compute", "NID": i} for i in range(20000)]
+    desired = [{"ID": "x%dc0s0b0n0" % i, "State": "On", "NID": i} for i in range(20000)]
+    started = time.time()
+    p = r.plan(desired, current, "ID")
+    assert not p.changed
+    assert time.time() - started < 2.0
+
+
+def test_result_shape():
+    p = r.plan([{"ID": "n"}], [], "ID")
+    out = r.result(p, components=p.resources())
+    assert out["changed"] is True
+    assert out["summary"]["create"] == 1
+    assert out["components"] == [{"ID": "n"}]
+
+
+def test_custom_merge():
+    p = r.plan([{"label": "g", "members": ["a"]}], [{"label": "g", "members": ["b"]}], "label",
+               merge=lambda cur, des: {"label": "g", "members": sorted(set(cur["members"]) | set(des["members"]))})
+    assert p.of(r.UPDATE)[0].after["members"] == ["a", "b"]
