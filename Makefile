@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 # ansible-test must run from a path ending in ansible_collections/<namespace>/<name>
-COLL_ROOT := $(CURDIR)/.cache/collections
+COLL_ROOT := $(HOME)/.cache/cscs-openchami/collections
 COLL := $(COLL_ROOT)/ansible_collections/cscs/openchami
 GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test

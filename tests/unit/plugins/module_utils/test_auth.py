@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.cscs.openchami.plugins.module_utils import auth
 from ansible_collections.cscs.openchami.plugins.module_utils.common import Connection, connection_argument_spec
-from ansible_collections.cscs.openchami.plugins.module_utils.http import ApiError, Client
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client
 from ansible_collections.cscs.openchami.tests.unit.utils.fake_server import FakeServer
 
 
@@ -170,7 +170,7 @@ def test_ochami_config_merge_user_over_system(ochami_files):
     assert auth.service_url("bss", cluster_settings=lab) == "http://127.0.0.1:8081/boot/v1"
     assert auth.service_url("cloud_init", cluster_settings=lab) == "http://127.0.0.1:27777"
     assert auth.service_url("pcs", cluster_settings=lab) == "http://127.0.0.1:8081"
-    _, prod = auth.cluster_from_config(config, "prod")
+    prod = auth.cluster_from_config(config, "prod")[1]
     assert auth.service_url("boot_service", cluster_settings=prod) == "https://prod.example:8443/boot-service"
 
 

@@ -19,7 +19,7 @@ from http.server import HTTPServer, BaseHTTPRequestHandler
 
 import pytest
 
-from ansible_collections.cscs.openchami.plugins.module_utils import http
+from ansible_collections.cscs.openchami.plugins.module_utils import transport as http
 from ansible_collections.cscs.openchami.plugins.module_utils.auth import TokenAuth
 from ansible_collections.cscs.openchami.tests.unit.utils.fake_server import FakeServer
 

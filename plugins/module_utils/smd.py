@@ -1,0 +1,358 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A thin client for SMD (/hsm/v2): reads in bulk, writes with the bulk endpoints."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, xname
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
+
+COMPONENT_FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", "Role", "SubRole", "NID",
+                    "Subtype", "NetType", "Arch", "Class")
+STATES = ("Unknown", "Empty", "Populated", "Off", "On", "Standby", "Halt", "Ready")
+FLAGS = ("Unknown", "OK", "Warning", "Alert", "Locked")
+ROLES = ("Compute", "Service", "System", "Application", "Storage", "Management")
+# Fields that only a forced upsert (POST State/Components with force) rewrites.
+FORCED_FIELDS = ("Subtype", "NetType", "Arch", "Class")
+COMPONENT_FILTERS = ("id", "type", "state", "flag", "enabled", "softwarestatus", "role", "subrole", "subtype",
+                     "arch", "class", "nid", "nid_start", "nid_end", "group", "partition")
+
+
+def parallel(func, items, workers=8):
+    """Run ``func`` on every item with bounded concurrency; return results in order.
+
+    The first :class:`ApiError` is raised after all calls finished (so none is left running).
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return [func(i) for i in items]
+    errors = []
+
+    def guarded(item):
+        try:
+            return func(item)
+        except ApiError as exc:
+            errors.append(exc)
+            return None
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        results = list(pool.map(guarded, items))
+    if errors:
+        raise errors[0]
+    return results
+
+
+def check_xname(value):
+    """Normalised xname, or ValueError naming the value."""
+    try:
+        return xname.normalize(value)
+    except xname.XnameError as exc:
+        raise ValueError(str(exc))
+
+
+def check_nid(value):
+    if value < 0:
+        raise ValueError("NID %r must not be negative" % value)
+    return value
+
+
+def enum_checker(name, allowed):
+    lookup = dict((a.lower(), a) for a in allowed)
+
+    def check(value):
+        canon = lookup.get(str(value).lower())
+        if canon is None:
+            raise ValueError("%s %r is not one of %s" % (name, value, ", ".join(allowed)))
+        return canon
+    return check
+
+
+def _group_by(changes, fields):
+    groups = {}
+    for change in changes:
+        key = tuple(change.after.get(f) for f in fields)
+        groups.setdefault(key, []).append(change.key)
+    return groups
+
+
+class SMD:
+    def __init__(self, client, workers=8):
+        self.client = client
+        self.workers = workers
+
+    # ------------------------------------------------------------ components
+    def components(self, **filters):
+        params = dict((k, v) for k, v in filters.items() if v not in (None, [], ""))
+        data = self.client.get_json("/State/Components", params=params or None) or {}
+        return data.get("Components") or []
+
+    def upsert_components(self, components, force=False):
+        if components:
+            self.client.post("/State/Components", {"Components": components, "force": force}, safe=True)
+
+    def update_components(self, changes):
+        """Apply engine updates with the bulk PATCH endpoints: one request per distinct value."""
+        fields = set()
+        for change in changes:
+            fields.update(change.changes)
+        by_field = lambda f: [c for c in changes if f in c.changes]  # noqa: E731
+        state_changes = [c for c in changes if "State" in c.changes]
+        for (state, flag), ids in _group_by(state_changes, ("State", "Flag")).items():
+            body = {"ComponentIDs": ids, "State": state, "Force": True}
+            if flag:
+                body["Flag"] = flag
+            self.client.patch("/State/Components/BulkStateData", body, safe=True)
+        flag_only = [c for c in by_field("Flag") if "State" not in c.changes]
+        for (flag,), ids in _group_by(flag_only, ("Flag",)).items():
+            self.client.patch("/State/Components/BulkFlagOnly", {"ComponentIDs": ids, "Flag": flag}, safe=True)
+        for (enabled,), ids in _group_by(by_field("Enabled"), ("Enabled",)).items():
+            self.client.patch("/State/Components/BulkEnabled", {"ComponentIDs": ids, "Enabled": enabled}, safe=True)
+        for (status,), ids in _group_by(by_field("SoftwareStatus"), ("SoftwareStatus",)).items():
+            self.client.patch("/State/Components/BulkSoftwareStatus", {"ComponentIDs": ids, "SoftwareStatus": status},
+                              safe=True)
+        role_changes = [c for c in changes if "Role" in c.changes or "SubRole" in c.changes]
+        for (role, subrole), ids in _group_by(role_changes, ("Role", "SubRole")).items():
+            body = {"ComponentIDs": ids, "Role": role}
+            if subrole:
+                body["SubRole"] = subrole
+            self.client.patch("/State/Components/BulkRole", body, safe=True)
+        nid_changes = by_field("NID")
+        if nid_changes:
+            self.client.patch("/State/Components/BulkNID",
+                              {"Components": [{"ID": c.key, "NID": c.after["NID"]} for c in nid_changes]}, safe=True)
+        forced = [c for c in changes if any(f in c.changes for f in FORCED_FIELDS)]
+        if forced:
+            self.upsert_components([self._forced_body(c.after) for c in forced], force=True)
+
+    @staticmethod
+    def _forced_body(item):
+        body = dict((f, item[f]) for f in ("ID", "State", "Flag") + FORCED_FIELDS if item.get(f) is not None)
+        return body
+
+    def delete_components(self, ids):
+        parallel(lambda x: self.client.delete("/State/Components/%s" % x), ids, self.workers)
+
+    # ------------------------------------------------------------ ethernet interfaces
+    def interfaces(self, **filters):
+        params = dict((k, v) for k, v in filters.items() if v not in (None, [], ""))
+        return self.client.get_json("/Inventory/EthernetInterfaces", params=params or None) or []
+
+    def create_interfaces(self, items):
+        parallel(lambda i: self.client.post("/Inventory/EthernetInterfaces", i), items, self.workers)
+
+    def patch_interfaces(self, items):
+        """``items``: list of (id, body)."""
+        parallel(lambda p: self.client.patch("/Inventory/EthernetInterfaces/%s" % p[0], p[1], safe=True), items,
+                 self.workers)
+
+    def delete_interfaces(self, ids):
+        parallel(lambda i: self.client.delete("/Inventory/EthernetInterfaces/%s" % i), ids, self.workers)
+
+    # ------------------------------------------------------------ groups and partitions
+    def groups(self, **filters):
+        params = dict((k, v) for k, v in filters.items() if v not in (None, [], ""))
+        return self.client.get_json("/groups", params=params or None) or []
+
+    def partitions(self, **filters):
+        params = dict((k, v) for k, v in filters.items() if v not in (None, [], ""))
+        return self.client.get_json("/partitions", params=params or None) or []
+
+    def memberships(self):
+        return self.client.get_json("/memberships") or []
+
+    # ------------------------------------------------------------ redfish endpoints
+    def redfish_endpoints(self, **filters):
+        params = dict((k, v) for k, v in filters.items() if v not in (None, [], ""))
+        data = self.client.get_json("/Inventory/RedfishEndpoints", params=params or None) or {}
+        return data.get("RedfishEndpoints") or []
+
+    def component_endpoints(self, **filters):
+        params = dict((k, v) for k, v in filters.items() if v not in (None, [], ""))
+        data = self.client.get_json("/Inventory/ComponentEndpoints", params=params or None) or {}
+        return data.get("ComponentEndpoints") or []
+
+    def put_redfish_endpoints(self, items):
+        parallel(lambda e: self.client.put("/Inventory/RedfishEndpoints/%s" % e["ID"], e), items, self.workers)
+
+    def delete_redfish_endpoints(self, ids):
+        parallel(lambda i: self.client.delete("/Inventory/RedfishEndpoints/%s" % i), ids, self.workers)
+
+
+# ---------------------------------------------------------------- groups and partitions as one kind of resource
+
+class SetKind:
+    """What differs between SMD groups and partitions."""
+
+    def __init__(self, path, key, extra_fields, put_members):
+        self.path = path
+        self.key = key
+        self.extra_fields = extra_fields
+        self.put_members = put_members
+
+
+GROUPS = SetKind("/groups", "label", ("description", "tags", "exclusiveGroup"), True)
+PARTITIONS = SetKind("/partitions", "name", ("description", "tags"), False)
+
+_LABEL = re.compile(r"^[-a-z0-9:._]+$")
+
+
+def check_label(value):
+    """SMD stores labels and tags lower-case; they must match ^[-a-z0-9:._]+$."""
+    text = str(value).strip().lower()
+    if not _LABEL.match(text):
+        raise ValueError("%r is not a valid SMD label (letters, digits, '-', ':', '.', '_')" % value)
+    return text
+
+
+def flatten_set(item, kind):
+    """SMD's group/partition JSON -> the flat form the engine compares."""
+    out = {kind.key: item.get(kind.key)}
+    for field in kind.extra_fields:
+        if field in item:
+            out[field] = item[field]
+    out["members"] = list((item.get("members") or {}).get("ids") or [])
+    return out
+
+
+class SetApi:
+    """Create/update/delete groups or partitions from engine changes."""
+
+    def __init__(self, api, kind):
+        self.api = api
+        self.kind = kind
+        self.client = api.client
+
+    def current(self):
+        return [flatten_set(item, self.kind) for item in self.client.get_json(self.kind.path) or []]
+
+    def _body(self, item):
+        body = dict((f, item[f]) for f in (self.kind.key,) + self.kind.extra_fields if item.get(f) is not None)
+        body["members"] = {"ids": list(item.get("members") or [])}
+        return body
+
+    def create(self, changes):
+        parallel(lambda c: self.client.post(self.kind.path, self._body(c.after)), changes, self.api.workers)
+
+    def delete(self, changes):
+        parallel(lambda c: self.client.delete("%s/%s" % (self.kind.path, c.key)), changes, self.api.workers)
+
+    def update(self, changes):
+        calls = []
+        for change in changes:
+            url = "%s/%s" % (self.kind.path, change.key)
+            meta = dict((f, change.after.get(f)) for f in ("description", "tags") if f in change.changes)
+            if meta:
+                calls.append(("PATCH", url, meta))
+            if "members" not in change.changes:
+                continue
+            want = set(change.after.get("members") or [])
+            have = set(change.before.get("members") or [])
+            if self.kind.put_members:
+                calls.append(("PUT", url + "/members", {"ids": sorted(want)}))
+                continue
+            calls.extend(("DELETE", "%s/members/%s" % (url, m), None) for m in sorted(have - want))
+            calls.extend(("POST", url + "/members", {"id": m}) for m in sorted(want - have))
+        parallel(lambda c: self.client.request(c[0], c[1], json_body=c[2], safe=True), calls, self.api.workers)
+
+
+def plan_sets(api, kind, items, members_mode="exact", state="present", check_mode=False):
+    """Validate, plan and apply groups/partitions; returns the engine plan.
+
+    ``items`` are in the module's vocabulary (``exclusive_group``); members are
+    normalised with ``xname_check``. With ``members_mode`` add/remove the given
+    members are added to or taken from the current ones.
+    """
+    desired = []
+    for item in items:
+        entry = {kind.key: item.get(kind.key), "description": item.get("description"), "tags": item.get("tags"),
+                 "members": item.get("members")}
+        if "exclusiveGroup" in kind.extra_fields:
+            entry["exclusiveGroup"] = item.get("exclusive_group")
+        desired.append(entry)
+    errors = []
+    for index, entry in enumerate(desired):
+        try:
+            entry[kind.key] = check_label(entry[kind.key])
+            if entry.get("tags") is not None:
+                entry["tags"] = [check_label(t) for t in entry["tags"]]
+            if entry.get("exclusiveGroup"):
+                entry["exclusiveGroup"] = check_label(entry["exclusiveGroup"])
+        except ValueError as exc:
+            errors.append("item %d: %s" % (index, exc))
+        if entry.get("members") is None:
+            continue
+        members = []
+        for member in entry["members"]:
+            try:
+                members.append(check_xname(member))
+            except ValueError as exc:
+                errors.append("item %d (%s) member: %s" % (index, entry[kind.key], exc))
+        entry["members"] = members
+    if errors:
+        raise resource.ValidationError(errors)
+    sets = SetApi(api, kind)
+    current = sets.current()
+    by_key = dict((c[kind.key], c) for c in current)
+    if state == "present" and members_mode != "exact":
+        for entry in desired:
+            given = entry.get("members")
+            if given is None:
+                continue
+            have = list((by_key.get(entry[kind.key]) or {}).get("members") or [])
+            if members_mode == "add":
+                entry["members"] = have + [m for m in given if m not in have]
+            else:
+                entry["members"] = [m for m in have if m not in given]
+    the_plan = resource.plan(desired, current, kind.key, state=state,
+                             normalizers={"members": resource.unordered, "tags": resource.unordered})
+    bad = [c.key for c in the_plan.of(resource.UPDATE) if "exclusiveGroup" in c.changes]
+    if bad:
+        raise resource.ValidationError(["exclusive_group of existing group %s cannot be changed; delete the group "
+                                        "first" % key for key in bad])
+    resource.apply(the_plan, check_mode, create=sets.create, update=sets.update, delete=sets.delete)
+    return the_plan
+
+
+def interface_id(mac):
+    """SMD's id of an Ethernet interface: the MAC lower-cased without separators."""
+    return re.sub(r"[^0-9a-f]", "", mac.lower())
+
+
+def normalize_interfaces(items):
+    """SMD interfaces with normalised MACs and only the fields the modules manage."""
+    out = []
+    for item in items:
+        try:
+            mac = resource.normalize_mac(item.get("MACAddress") or item.get("ID") or "")
+        except ValueError:
+            continue
+        out.append({"MACAddress": mac, "ComponentID": item.get("ComponentID") or "",
+                    "Description": item.get("Description") or "", "ID": item.get("ID"),
+                    "Type": item.get("Type"),
+                    "IPAddresses": [{"IPAddress": ip.get("IPAddress"), "Network": ip.get("Network") or ""}
+                                    for ip in item.get("IPAddresses") or []]})
+    return out
+
+
+def without_password(endpoint):
+    return dict((k, v) for k, v in endpoint.items() if k != "Password")
+
+
+def dump(api, include):
+    """Read the given kinds of SMD data concurrently, one request each, sorted for stable comparisons."""
+    readers = {
+        "components": lambda: sorted(api.components(), key=lambda c: c.get("ID", "")),
+        "interfaces": lambda: sorted(normalize_interfaces(api.interfaces()), key=lambda i: i["MACAddress"]),
+        "groups": lambda: sorted((flatten_set(g, GROUPS) for g in api.groups()), key=lambda g: g["label"]),
+        "partitions": lambda: sorted((flatten_set(x, PARTITIONS) for x in api.partitions()), key=lambda x: x["name"]),
+        "redfish_endpoints": lambda: sorted((without_password(e) for e in api.redfish_endpoints()),
+                                            key=lambda e: e.get("ID", "")),
+        "component_endpoints": lambda: sorted(api.component_endpoints(), key=lambda e: e.get("ID", "")),
+    }
+    kinds = [k for k in readers if k in include]
+    return dict(zip(kinds, parallel(lambda k: readers[k](), kinds)))

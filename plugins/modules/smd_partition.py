@@ -1,0 +1,116 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: smd_partition
+short_description: Manage OpenCHAMI SMD partitions and their members
+version_added: 0.1.0
+description:
+  - Creates, updates and deletes SMD partitions from a list, with description, tags and members.
+  - Members are compared as a set of normalised xnames. With O(members_mode=exact) the given members replace
+    the current ones; V(add) and V(remove) only add or take away the given members.
+  - A partition given without O(partitions[].members) keeps its members.
+  - Names, tags and member xnames are validated before anything is written.
+author:
+  - CSCS (@cscs)
+extends_documentation_fragment:
+  - cscs.openchami.connection
+attributes:
+  check_mode:
+    support: full
+    description: Computes and reports the changes without writing.
+  diff_mode:
+    support: full
+    description: Shows the changed fields and member lists.
+options:
+  partitions:
+    description: The partitions.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Name of the partition (stored lower-case; letters, digits, V(-), V(:), V(.), V(_)).
+        type: str
+        required: true
+      description:
+        description: Free text.
+        type: str
+      tags:
+        description: Tags (compared as a set).
+        type: list
+        elements: str
+      members:
+        description: Member xnames.
+        type: list
+        elements: str
+  members_mode:
+    description: How O(partitions[].members) is applied.
+    type: str
+    choices: [exact, add, remove]
+    default: exact
+  state:
+    description: V(present) creates or updates, V(absent) deletes the partitions (their components stay).
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: cscs.openchami.smd_group_info
+"""
+
+EXAMPLES = r"""
+- name: Partition p1 holds cabinet 1000
+  cscs.openchami.smd_partition:
+    partitions:
+      - name: p1
+        description: Alps production
+        members: "{{ 'x1000c[0-7]s[0-7]b[0-1]n[0-1]' | cscs.openchami.xname_expand }}"
+"""
+
+RETURN = r"""
+partitions:
+  description: The partitions of the task as they are after the change (or would be, in check mode).
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: How many partitions were created, updated, deleted or left unchanged.
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
+
+
+def main():
+    module = OpenCHAMIModule(argument_spec=dict(
+        partitions=dict(type="list", elements="dict", required=True, options=dict(
+            name=dict(type="str", required=True),
+            description=dict(type="str"),
+            tags=dict(type="list", elements="str"),
+            members=dict(type="list", elements="str"),
+        )),
+        members_mode=dict(type="str", choices=["exact", "add", "remove"], default="exact"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    ))
+    try:
+        plan = smd.plan_sets(smd.SMD(module.client("smd")), smd.PARTITIONS, module.params["partitions"],
+                             module.params["members_mode"], module.params["state"], module.check_mode)
+    except resource.ValidationError as exc:
+        module.fail_json(msg=str(exc), errors=exc.errors)
+    except ApiError as exc:
+        module.fail_api(exc)
+    module.exit_json(**resource.result(plan, partitions=plan.resources()))
+
+
+if __name__ == "__main__":
+    main()
