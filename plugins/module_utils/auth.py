@@ -34,7 +34,7 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
-from ansible_collections.cscs.openchami.plugins.module_utils.http import ApiError, Client, SERVICE_PATHS, join_url
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client, SERVICE_PATHS, join_url
 
 SYSTEM_CONFIG = "/etc/ochami/config.yaml"
 USER_CONFIG = "~/.config/ochami/config.yaml"

@@ -13,7 +13,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ansible_collections.cscs.openchami.plugins.module_utils.auth import (
     TokenAuth, cluster_from_config, load_ochami_config, service_url)
-from ansible_collections.cscs.openchami.plugins.module_utils.http import (
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError, Client, SERVICE_PATHS)
 
 SERVICES = tuple(sorted(SERVICE_PATHS))
@@ -29,7 +29,7 @@ def connection_argument_spec():
         use_auth=dict(type="bool", fallback=(env_fallback, ["OPENCHAMI_USE_AUTH"])),
         token=dict(type="str", no_log=True),
         token_file=dict(type="path", fallback=(env_fallback, ["OPENCHAMI_TOKEN_FILE"])),
-        token_url=dict(type="str", fallback=(env_fallback, ["OPENCHAMI_TOKEN_URL"])),
+        token_url=dict(type="str", no_log=False, fallback=(env_fallback, ["OPENCHAMI_TOKEN_URL"])),
         client_id=dict(type="str", fallback=(env_fallback, ["OPENCHAMI_CLIENT_ID"])),
         client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["OPENCHAMI_CLIENT_SECRET"])),
         scopes=dict(type="list", elements="str"),

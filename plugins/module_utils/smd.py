@@ -97,10 +97,8 @@ class SMD:
 
     def update_components(self, changes):
         """Apply engine updates with the bulk PATCH endpoints: one request per distinct value."""
-        fields = set()
-        for change in changes:
-            fields.update(change.changes)
-        by_field = lambda f: [c for c in changes if f in c.changes]  # noqa: E731
+        def by_field(field):
+            return [c for c in changes if field in c.changes]
         state_changes = [c for c in changes if "State" in c.changes]
         for (state, flag), ids in _group_by(state_changes, ("State", "Flag")).items():
             body = {"ComponentIDs": ids, "State": state, "Force": True}

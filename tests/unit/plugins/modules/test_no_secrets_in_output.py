@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run real ansible-playbook -vvv against a local server and check no secret reaches the output."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+from ansible_collections.cscs.openchami.plugins.module_utils import transport
+from ansible_collections.cscs.openchami.tests.unit.utils.fake_server import FakeServer
+
+OPTION_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcHRpb24ifQ.option-token-signature-AAAA"
+ENV_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlbnYifQ.environment-token-signature-BBBB"
+CLIENT_SECRET = "client-secret-CCCC-value"
+COLLECTIONS = str(pathlib.Path(os.path.abspath(transport.__file__)).parents[4])
+BIN = os.path.dirname(sys.executable)
+
+
+def run_playbook(url, module_args):
+    playbook = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - cscs.openchami.smd_component_info:
+        service_uris: {smd: "%s/hsm/v2"}
+        %s
+""" % (url, module_args)
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
+        handle.write(playbook)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ACCESS_TOKEN=ENV_TOKEN, ANSIBLE_NOCOLOR="1",
+               OPENCHAMI_CLIENT_SECRET=CLIENT_SECRET, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    try:
+        return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-vvv", "-i", "localhost,", "-c", "local",
+                               handle.name], env=env, capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        os.unlink(handle.name)
+
+
+def echo_credentials(req):
+    return {"detail": "rejected %s" % req["headers"].get("Authorization")}
+
+
+def assert_no_secret(proc):
+    text = proc.stdout + proc.stderr
+    for secret in (OPTION_TOKEN, ENV_TOKEN, CLIENT_SECRET):
+        assert secret not in text
+        assert secret[-10:] not in text
+
+
+def test_failed_call_with_token_option_shows_no_token():
+    with FakeServer(default=(401, {}, echo_credentials)) as srv:
+        proc = run_playbook(srv.url, "token: %s" % OPTION_TOKEN)
+    assert proc.returncode == 2, proc.stdout
+    assert srv.requests[0]["headers"]["Authorization"] == "Bearer " + OPTION_TOKEN
+    assert "HTTP 401" in proc.stdout
+    assert "the token from the token option was rejected" in proc.stdout
+    assert_no_secret(proc)
+
+
+def test_token_from_environment_shows_no_token():
+    with FakeServer(default=(401, {}, echo_credentials)) as srv:
+        proc = run_playbook(srv.url, "validate_certs: true")
+    assert proc.returncode == 2
+    assert srv.requests[0]["headers"]["Authorization"] == "Bearer " + ENV_TOKEN
+    assert "environment variable ACCESS_TOKEN was rejected" in proc.stdout
+    assert_no_secret(proc)
+
+
+def test_successful_call_verbose_shows_no_token():
+    with FakeServer(default=(200, {}, {"Components": [{"ID": "x1000c0s0b0n0", "State": "On"}]})) as srv:
+        proc = run_playbook(srv.url, "token: %s" % OPTION_TOKEN)
+    assert proc.returncode == 0, proc.stdout
+    assert "x1000c0s0b0n0" in proc.stdout
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in proc.stdout   # the invocation shows the option masked
+    assert_no_secret(proc)
