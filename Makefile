@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 COLL_ROOT := $(HOME)/.cache/cscs-openchami/collections
 COLL := $(COLL_ROOT)/ansible_collections/cscs/openchami
 GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+export PATH := $(BIN):$(PATH)
 ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test
 
 .PHONY: test venv lint sanity units integration collection-tree lab-up lab-down demo clean

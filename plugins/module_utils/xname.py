@@ -134,7 +134,8 @@ def _build_types():
     for name, form, parent_type, segments in _TABLE:
         regex = re.compile("".join(s.letter + _number_regex(s) for s in segments) + r"\Z")
         letters = "".join(s.letter for s in segments)
-        assert letters not in by_letters, letters
+        if letters in by_letters:
+            raise AssertionError("two xname types share the letters %s" % letters)
         types[name] = by_letters[letters] = XnameType(name, form, parent_type, segments, regex, letters)
     return types, by_letters
 

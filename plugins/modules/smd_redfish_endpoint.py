@@ -97,7 +97,7 @@ EXAMPLES = r"""
           Managers:
             - {uri: /redfish/v1/Managers/BMC, name: BMC, ethernet_interfaces: [{mac: "de:ca:fc:0f:ee:ee", ip: 172.16.0.101}]}
           Systems:
-            - {uri: /redfish/v1/Systems/Node0, uuid: 7a1c2f3e-0000-4000-8000-000000000001, actions: [On, ForceOff],
+            - {uri: /redfish/v1/Systems/Node0, uuid: 7a1c2f3e-0000-4000-8000-000000000001, actions: ["On", "ForceOff"],
                ethernet_interfaces: [{mac: "de:ad:be:ee:ee:f1", ip: 172.16.0.1, description: nmn}]}
 """
 

@@ -37,6 +37,7 @@ def run_playbook(url, module_args):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ACCESS_TOKEN=ENV_TOKEN, ANSIBLE_NOCOLOR="1",
                OPENCHAMI_CLIENT_SECRET=CLIENT_SECRET, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("PYTHONPATH", None)  # ansible-test units narrows it to the collection; the CLI needs the whole ansible
     try:
         return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-vvv", "-i", "localhost,", "-c", "local",
                                handle.name], env=env, capture_output=True, text=True, timeout=120, check=False)
