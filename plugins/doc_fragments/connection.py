@@ -120,3 +120,88 @@ options:
 notes:
   - Secrets (O(token), O(client_secret)) are never shown in results, errors or logs.
 """
+
+
+    # The same options for plugins (inventory), where environment variables are declared per option.
+    PLUGIN = r"""
+options:
+  cluster:
+    description:
+      - Name of the cluster in the ochami CLI configuration; selects service addresses and the
+        C(<CLUSTER>_ACCESS_TOKEN) variable. Defaults to the configuration's C(default-cluster).
+    type: str
+    env:
+      - name: OPENCHAMI_CLUSTER
+  cluster_uri:
+    description:
+      - Base URI of the cluster; each service is reached at this URI plus its default path (SMD V(/hsm/v2)).
+      - When neither this nor O(service_uris) is given, the ochami CLI configuration is read.
+    type: str
+    env:
+      - name: OPENCHAMI_URI
+  service_uris:
+    description:
+      - Full base URI of individual services (keys V(smd), V(bss), V(boot_service), V(cloud_init),
+        V(metadata_service), V(pcs)), overriding O(cluster_uri).
+    type: dict
+  config_file:
+    description: Read this ochami CLI configuration file instead of the system and user files.
+    type: path
+    env:
+      - name: OCHAMI_CONFIG
+  use_auth:
+    description: Whether to send a bearer token. Defaults to the cluster's C(enable-auth), else V(true).
+    type: bool
+    env:
+      - name: OPENCHAMI_USE_AUTH
+  token:
+    description:
+      - Bearer token. Otherwise the token comes from, in order, E(<CLUSTER>_ACCESS_TOKEN), E(ACCESS_TOKEN),
+        O(token_file), and the client-credentials grant.
+    type: str
+    env:
+      - name: OPENCHAMI_TOKEN
+  token_file:
+    description: File holding the token (bare, or JSON with C(access_token)).
+    type: path
+    env:
+      - name: OPENCHAMI_TOKEN_FILE
+  token_url:
+    description: OAuth2 token endpoint for the client-credentials grant.
+    type: str
+    env:
+      - name: OPENCHAMI_TOKEN_URL
+  client_id:
+    description: OAuth2 client id.
+    type: str
+    env:
+      - name: OPENCHAMI_CLIENT_ID
+  client_secret:
+    description: OAuth2 client secret.
+    type: str
+    env:
+      - name: OPENCHAMI_CLIENT_SECRET
+  scopes:
+    description: OAuth2 scopes to ask for.
+    type: list
+    elements: str
+  validate_certs:
+    description: Verify TLS certificates.
+    type: bool
+    default: true
+    env:
+      - name: OPENCHAMI_VALIDATE_CERTS
+  ca_path:
+    description: CA bundle used to verify the services' certificates.
+    type: path
+    env:
+      - name: OPENCHAMI_CA_PATH
+  timeout:
+    description: Seconds to wait for each HTTP answer.
+    type: int
+    default: 30
+  retries:
+    description: Retries of idempotent requests after connection errors, V(429), V(502), V(503), V(504).
+    type: int
+    default: 5
+"""

@@ -1,0 +1,394 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+name: smd
+short_description: Hosts and groups from OpenCHAMI SMD, over one or several OpenCHAMI instances
+version_added: 0.1.0
+description:
+  - Reads the components of one or more OpenCHAMI instances from SMD and turns them into hosts, with
+    their SMD fields, groups, partition, MAC and IP addresses and BMC as host variables.
+  - Costs four HTTP requests per instance (components with server-side filters, Ethernet interfaces,
+    groups, partitions), all sent concurrently, whatever the number of nodes.
+  - Groups are made from SMD groups, partitions, role, role and subrole, architecture, state and instance,
+    plus the usual C(compose), C(groups) and C(keyed_groups).
+  - Inventory files must end in C(.smd.yml) or C(.smd.yaml).
+  - Every connection option can come from the environment (for example from an AWX custom credential).
+author:
+  - CSCS (@cscs)
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+  - cscs.openchami.connection.plugin
+options:
+  plugin:
+    description: Marks the file as this plugin's source.
+    type: str
+    required: true
+    choices: [cscs.openchami.smd]
+  instances:
+    description:
+      - OpenCHAMI instances to read (the fleet view). Each entry has a O(instances[].name) and any of the
+        connection options, which override the top-level ones for that instance.
+      - Without it, one instance is read with the top-level options, named after O(cluster) or V(default).
+      - An instance that cannot be read gives a warning and the others still load, unless O(strict=true).
+    type: list
+    elements: dict
+    default: []
+  type:
+    description: SMD component types to include.
+    type: list
+    elements: str
+    default: [Node]
+  role:
+    description: Only these roles (server-side filter).
+    type: list
+    elements: str
+    default: []
+  subrole:
+    description: Only these sub-roles.
+    type: list
+    elements: str
+    default: []
+  state:
+    description: Only these states, for example V(Ready).
+    type: list
+    elements: str
+    default: []
+  arch:
+    description: Only these architectures.
+    type: list
+    elements: str
+    default: []
+  class:
+    description: Only these hardware classes.
+    type: list
+    elements: str
+    default: []
+  group:
+    description: Only members of these SMD groups.
+    type: list
+    elements: str
+    default: []
+  partition:
+    description: Only members of these SMD partitions.
+    type: list
+    elements: str
+    default: []
+  enabled:
+    description: Only enabled (V(true)) or disabled (V(false)) components; both when unset.
+    type: bool
+  hostnames:
+    description:
+      - V(xname) names hosts by xname; V(nid) by NID alias (O(nid_prefix) + NID padded to O(nid_width)),
+        falling back to the xname for a component without NID; V(template) renders O(hostname_template).
+    type: str
+    choices: [xname, nid, template]
+    default: xname
+  nid_width:
+    description: Digits of the NID in V(nid) host names.
+    type: int
+    default: 6
+  nid_prefix:
+    description: Prefix of V(nid) host names.
+    type: str
+    default: nid
+  hostname_template:
+    description:
+      - Jinja template for host names with O(hostnames=template); the host variables are available,
+        for example V({{ smd_role | lower }}-{{ smd_nid }}).
+    type: str
+  vars_prefix:
+    description: Prefix of the host variables made from SMD fields.
+    type: str
+    default: smd_
+  ansible_host_networks:
+    description:
+      - C(ansible_host) is the first IP address on one of these networks (in this order) ...
+    type: list
+    elements: str
+    default: []
+  ansible_host_descriptions:
+    description:
+      - '... else the first IP address of an interface whose description is one of these ...'
+    type: list
+    elements: str
+    default: []
+  ansible_host_fallback:
+    description:
+      - '... else the first IPv4 address of the host''s interfaces (sorted by MAC) when V(true).'
+      - A host with no matching address gets no C(ansible_host).
+    type: bool
+    default: true
+  legacy_names:
+    description:
+      - Name hosts and groups as OpenCHAMI/ansible-smd-inventory does (V(nidNNNNNN), V(grp_<label>),
+        V(prt_<name>)) and set its C(smd_component) variable, so existing playbooks keep working.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+# alps.smd.yml - one instance, token from ALPS_ACCESS_TOKEN or ACCESS_TOKEN
+plugin: cscs.openchami.smd
+cluster_uri: https://alps.example.ch:8443
+ca_path: /etc/pki/alps-ca.pem
+role: [Compute]
+hostnames: nid
+ansible_host_networks: [nmn]
+keyed_groups:
+  - key: smd_class | lower
+    prefix: class
+
+# fleet.smd.yml - several instances, each a group
+plugin: cscs.openchami.smd
+instances:
+  - {name: alps, cluster_uri: https://alps.example.ch:8443}
+  - {name: eiger, cluster_uri: https://eiger.example.ch:8443, token_file: /run/secrets/eiger-token}
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: /var/cache/ansible-smd
+"""
+
+import ipaddress
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.inventory.group import to_safe_group_name
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.cscs.openchami.plugins.module_utils import smd as smd_api
+from ansible_collections.cscs.openchami.plugins.module_utils.common import Connection, connection_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
+from ansible_collections.cscs.openchami.plugins.module_utils.xname import XnameError, parent
+
+FILTERS = ("type", "role", "subrole", "state", "arch", "class", "group", "partition")
+KINDS = ("components", "interfaces", "groups", "partitions")
+FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", "Role", "SubRole", "NID", "NetType", "Arch",
+          "Class", "Subtype")
+
+
+def _fetch(conn, kind, filters):
+    api = smd_api.SMD(conn.client("smd"))
+    if kind == "components":
+        return api.components(**filters)
+    if kind == "interfaces":
+        return api.interfaces()
+    if kind == "groups":
+        return api.groups()
+    return api.partitions()
+
+
+def choose_ansible_host(interfaces, networks, descriptions, fallback):
+    for network in networks:
+        for nic in interfaces:
+            for ip in nic["IPAddresses"]:
+                if ip.get("Network") == network and ip.get("IPAddress"):
+                    return ip["IPAddress"]
+    for description in descriptions:
+        for nic in interfaces:
+            if nic.get("Description") == description and nic["IPAddresses"]:
+                return nic["IPAddresses"][0]["IPAddress"]
+    if fallback:
+        for nic in interfaces:
+            for ip in nic["IPAddresses"]:
+                try:
+                    if ipaddress.ip_address(ip.get("IPAddress") or "").version == 4:
+                        return ip["IPAddress"]
+                except ValueError:
+                    continue
+    return None
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+
+    NAME = "cscs.openchami.smd"
+
+    def verify_file(self, path):
+        return super(InventoryModule, self).verify_file(path) and path.endswith((".smd.yml", ".smd.yaml"))
+
+    # ------------------------------------------------------------ reading
+    def _instances(self):
+        keys = list(connection_argument_spec())
+        base = dict((k, self.get_option(k)) for k in keys)
+        if base.get("validate_certs") is None:
+            base["validate_certs"] = True
+        instances = self.get_option("instances") or []
+        if not instances:
+            return [(base.get("cluster") or "default", base)]
+        out = []
+        for index, entry in enumerate(instances):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                raise AnsibleParserError("instances[%d] needs a name" % index)
+            unknown = set(entry) - set(keys) - set(["name"])
+            if unknown:
+                raise AnsibleParserError("instances[%d] (%s): unknown option(s) %s" % (index, entry["name"], ", ".join(sorted(unknown))))
+            params = dict(base)
+            params.update(dict((k, v) for k, v in entry.items() if k != "name"))
+            out.append((str(entry["name"]), params))
+        return out
+
+    def _filters(self):
+        filters = dict((name, self.get_option(name)) for name in FILTERS)
+        if self.get_option("enabled") is not None:
+            filters["enabled"] = str(self.get_option("enabled")).lower()
+        return filters
+
+    def _read(self, instances):
+        """Fetch every kind of every instance concurrently; {name: {kind: data}} and {name: error text}."""
+        filters = self._filters()
+        connections, errors = {}, {}
+        for name, params in instances:
+            try:
+                connections[name] = Connection(params)
+            except ApiError as exc:
+                errors[name] = str(exc)
+        jobs = [(name, kind) for name in connections for kind in KINDS]
+
+        def run(job):
+            try:
+                return _fetch(connections[job[0]], job[1], filters), None
+            except ApiError as exc:
+                return None, str(exc)
+        data = dict((name, {}) for name in connections)
+        if jobs:
+            with ThreadPoolExecutor(max_workers=min(16, len(jobs))) as pool:
+                for (name, kind), (value, error) in zip(jobs, pool.map(run, jobs)):
+                    if error and name not in errors:
+                        errors[name] = error
+                    data[name][kind] = value
+        for conn in connections.values():
+            conn.close()
+        return dict((name, value) for name, value in data.items() if name not in errors), errors
+
+    # ------------------------------------------------------------ populating
+    def _host_name(self, comp, hostvars, legacy):
+        mode = "nid" if legacy else self.get_option("hostnames")
+        if mode == "nid":
+            nid = comp.get("NID")
+            if isinstance(nid, int):
+                return "%s%s" % (self.get_option("nid_prefix") if not legacy else "nid", str(nid).zfill(self.get_option("nid_width")))
+            return comp["ID"]
+        if mode == "template":
+            template = self.get_option("hostname_template")
+            if not template:
+                raise AnsibleParserError("hostnames=template needs hostname_template")
+            self.templar.available_variables = hostvars
+            return str(self.templar.template(template))
+        return comp["ID"]
+
+    def _populate(self, data):
+        legacy = self.get_option("legacy_names")
+        prefix = self.get_option("vars_prefix")
+        strict = self.get_option("strict")
+        networks = self.get_option("ansible_host_networks")
+        descriptions = self.get_option("ansible_host_descriptions")
+        fallback = self.get_option("ansible_host_fallback")
+        group_name = (lambda label: "grp_" + label) if legacy else to_safe_group_name
+        part_name = (lambda name: "prt_" + name) if legacy else (lambda name: to_safe_group_name("partition_" + name))
+        taken = {}
+        for instance in sorted(data):
+            found = data[instance]
+            instance_group = to_safe_group_name("instance_" + instance)
+            self.inventory.add_group(instance_group)
+            self.inventory.set_variable(instance_group, "openchami_instance", instance)
+            groups_of, partition_of = {}, {}
+            for grp in found["groups"] or []:
+                for member in (grp.get("members") or {}).get("ids") or []:
+                    groups_of.setdefault(member, []).append(grp["label"])
+            for part in found["partitions"] or []:
+                for member in (part.get("members") or {}).get("ids") or []:
+                    partition_of[member] = part["name"]
+            nics_of = {}
+            for nic in smd_api.normalize_interfaces(found["interfaces"] or []):
+                nics_of.setdefault(nic["ComponentID"], []).append(nic)
+            for comp in found["components"] or []:
+                xname = comp.get("ID")
+                if not xname:
+                    continue
+                nics = sorted(nics_of.get(xname, []), key=lambda n: n["MACAddress"])
+                hostvars = dict((prefix + f.lower(), comp.get(f)) for f in FIELDS if f in comp)
+                labels = sorted(groups_of.get(xname, []))
+                hostvars[prefix + "groups"] = labels
+                hostvars[prefix + "partition"] = partition_of.get(xname)
+                hostvars[prefix + "interfaces"] = [{"mac": n["MACAddress"], "description": n["Description"],
+                                                    "ip_addresses": [{"address": ip["IPAddress"], "network": ip["Network"]}
+                                                                     for ip in n["IPAddresses"]]} for n in nics]
+                hostvars[prefix + "macs"] = [n["MACAddress"] for n in nics]
+                hostvars[prefix + "ips"] = [ip["IPAddress"] for n in nics for ip in n["IPAddresses"]]
+                try:
+                    hostvars[prefix + "bmc"] = parent(xname) if comp.get("Type") == "Node" else None
+                except XnameError:
+                    hostvars[prefix + "bmc"] = None
+                hostvars["openchami_instance"] = instance
+                address = choose_ansible_host(nics, networks, descriptions, fallback)
+                if address:
+                    hostvars["ansible_host"] = address
+                if legacy:
+                    legacy_comp = dict(comp, id=xname, groupLabels=labels, partitionName=partition_of.get(xname) or "")
+                    hostvars["smd_component"] = legacy_comp
+                host = self._host_name(comp, hostvars, legacy)
+                if host in taken and taken[host] != instance:
+                    renamed = "%s_%s" % (instance, host)
+                    self.display.warning("host %s exists in instances %s and %s; the second is named %s"
+                                         % (host, taken[host], instance, renamed))
+                    host = renamed
+                taken[host] = instance
+                self.inventory.add_host(host, group=instance_group)
+                for key, value in hostvars.items():
+                    self.inventory.set_variable(host, key, value)
+                for label in labels:
+                    self.inventory.add_child(self.inventory.add_group(group_name(label)), host)
+                if partition_of.get(xname):
+                    self.inventory.add_child(self.inventory.add_group(part_name(partition_of[xname])), host)
+                if not legacy:
+                    self._standard_groups(host, comp)
+                self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+                self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+
+    def _standard_groups(self, host, comp):
+        role = comp.get("Role")
+        pairs = []
+        if role:
+            pairs.append("role_" + role)
+            if comp.get("SubRole"):
+                pairs.append("role_%s_%s" % (role, comp["SubRole"]))
+        if comp.get("Arch"):
+            pairs.append("arch_" + comp["Arch"])
+        if comp.get("State"):
+            pairs.append("state_" + comp["State"])
+        for name in pairs:
+            self.inventory.add_child(self.inventory.add_group(to_safe_group_name(name.lower())), host)
+
+    # ------------------------------------------------------------ entry point
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        update_cache = self.get_option("cache") and not cache
+        data = None
+        if use_cache:
+            try:
+                data = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+        if data is None:
+            instances = self._instances()
+            found, errors = self._read(instances)
+            for name in sorted(errors):
+                message = "OpenCHAMI instance %s could not be read: %s" % (name, errors[name])
+                if self.get_option("strict") or len(instances) == 1:
+                    raise AnsibleError(message)
+                self.display.warning(message)
+            data = found
+            if update_cache and not errors:
+                self._cache[cache_key] = data
+        self._populate(data)
