@@ -165,7 +165,7 @@ def main():
             enabled=dict(type="bool"),
             inventory=dict(type="dict"),
         )),
-        update_password=dict(type="str", choices=["always", "on_create"], default="on_create"),
+        update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         workers=dict(type="int", default=8),
     ))
