@@ -121,7 +121,6 @@ notes:
   - Secrets (O(token), O(client_secret)) are never shown in results, errors or logs.
 """
 
-
     # The same options for plugins (inventory), where environment variables are declared per option.
     PLUGIN = r"""
 options:

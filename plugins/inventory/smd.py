@@ -34,7 +34,7 @@ options:
     choices: [cscs.openchami.smd]
   instances:
     description:
-      - OpenCHAMI instances to read (the fleet view). Each entry has a O(instances[].name) and any of the
+      - OpenCHAMI instances to read (the fleet view). Each entry has a C(name) and any of the
         connection options, which override the top-level ones for that instance.
       - Without it, one instance is read with the top-level options, named after O(cluster) or V(default).
       - An instance that cannot be read gives a warning and the others still load, unless O(strict=true).

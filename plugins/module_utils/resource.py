@@ -157,9 +157,14 @@ class Plan:
             after["..."] = note
         return {"before": before, "after": after}
 
-    def resources(self):
-        """The items as they are after the plan is applied (deleted items left out)."""
-        return [c.after for c in self.changes if c.action != DELETE]
+    def resources(self, changed_only=True):
+        """The items as they are after the plan is applied (deleted items left out).
+
+        By default only created and updated items: at 10,000 items, returning the
+        unchanged ones too costs Ansible more than the whole API work.
+        """
+        return [c.after for c in self.changes
+                if c.action != DELETE and (c.action != UNCHANGED or not changed_only)]
 
 
 def _key_func(key):

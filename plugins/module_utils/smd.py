@@ -20,6 +20,10 @@ FLAGS = ("Unknown", "OK", "Warning", "Alert", "Locked")
 ROLES = ("Compute", "Service", "System", "Application", "Storage", "Management")
 # Fields that only a forced upsert (POST State/Components with force) rewrites.
 FORCED_FIELDS = ("Subtype", "NetType", "Arch", "Class")
+# SMD writes one SQL statement per request; PostgreSQL allows 65,535 parameters and an upserted component
+# takes 12, so upserts are sent in chunks (one request per chunk, sequential, each a transaction).
+UPSERT_CHUNK = 2000
+ID_CHUNK = 10000
 COMPONENT_FILTERS = ("id", "type", "state", "flag", "enabled", "softwarestatus", "role", "subrole", "subtype",
                      "arch", "class", "nid", "nid_start", "nid_end", "group", "partition")
 
@@ -45,6 +49,11 @@ def parallel(func, items, workers=8):
     if errors:
         raise errors[0]
     return results
+
+
+def chunks(items, size):
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def check_xname(value):
@@ -92,8 +101,12 @@ class SMD:
         return data.get("Components") or []
 
     def upsert_components(self, components, force=False):
-        if components:
-            self.client.post("/State/Components", {"Components": components, "force": force}, safe=True)
+        for chunk in chunks(components, UPSERT_CHUNK):
+            self.client.post("/State/Components", {"Components": chunk, "force": force}, safe=True)
+
+    def _bulk_patch(self, path, ids, body):
+        for chunk in chunks(ids, ID_CHUNK):
+            self.client.patch("/State/Components/" + path, dict(body, ComponentIDs=chunk), safe=True)
 
     def update_components(self, changes):
         """Apply engine updates with the bulk PATCH endpoints: one request per distinct value."""
@@ -101,28 +114,26 @@ class SMD:
             return [c for c in changes if field in c.changes]
         state_changes = [c for c in changes if "State" in c.changes]
         for (state, flag), ids in _group_by(state_changes, ("State", "Flag")).items():
-            body = {"ComponentIDs": ids, "State": state, "Force": True}
+            body = {"State": state, "Force": True}
             if flag:
                 body["Flag"] = flag
-            self.client.patch("/State/Components/BulkStateData", body, safe=True)
+            self._bulk_patch("BulkStateData", ids, body)
         flag_only = [c for c in by_field("Flag") if "State" not in c.changes]
         for (flag,), ids in _group_by(flag_only, ("Flag",)).items():
-            self.client.patch("/State/Components/BulkFlagOnly", {"ComponentIDs": ids, "Flag": flag}, safe=True)
+            self._bulk_patch("BulkFlagOnly", ids, {"Flag": flag})
         for (enabled,), ids in _group_by(by_field("Enabled"), ("Enabled",)).items():
-            self.client.patch("/State/Components/BulkEnabled", {"ComponentIDs": ids, "Enabled": enabled}, safe=True)
+            self._bulk_patch("BulkEnabled", ids, {"Enabled": enabled})
         for (status,), ids in _group_by(by_field("SoftwareStatus"), ("SoftwareStatus",)).items():
-            self.client.patch("/State/Components/BulkSoftwareStatus", {"ComponentIDs": ids, "SoftwareStatus": status},
-                              safe=True)
+            self._bulk_patch("BulkSoftwareStatus", ids, {"SoftwareStatus": status})
         role_changes = [c for c in changes if "Role" in c.changes or "SubRole" in c.changes]
         for (role, subrole), ids in _group_by(role_changes, ("Role", "SubRole")).items():
-            body = {"ComponentIDs": ids, "Role": role}
+            body = {"Role": role}
             if subrole:
                 body["SubRole"] = subrole
-            self.client.patch("/State/Components/BulkRole", body, safe=True)
-        nid_changes = by_field("NID")
-        if nid_changes:
+            self._bulk_patch("BulkRole", ids, body)
+        for chunk in chunks(by_field("NID"), UPSERT_CHUNK):
             self.client.patch("/State/Components/BulkNID",
-                              {"Components": [{"ID": c.key, "NID": c.after["NID"]} for c in nid_changes]}, safe=True)
+                              {"Components": [{"ID": c.key, "NID": c.after["NID"]} for c in chunk]}, safe=True)
         forced = [c for c in changes if any(f in c.changes for f in FORCED_FIELDS)]
         if forced:
             self.upsert_components([self._forced_body(c.after) for c in forced], force=True)

@@ -34,7 +34,6 @@ options:
     description: The groups.
     type: list
     elements: dict
-    required: true
     suboptions:
       label:
         description: Name of the group (stored lower-case; letters, digits, V(-), V(:), V(.), V(_)).
@@ -61,6 +60,13 @@ options:
     type: str
     choices: [exact, add, remove]
     default: exact
+  src:
+    description:
+      - Path of a JSON or YAML file holding the list of O(groups) (or a mapping with a C(groups) key), read by the
+        module itself; the items are validated like O(groups).
+      - For thousands of items this is much faster than passing the list through Ansible variables.
+      - Mutually exclusive with O(groups).
+    type: path
   state:
     description: V(present) creates or updates, V(absent) deletes the groups (their components stay).
     type: str
@@ -90,7 +96,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 groups:
-  description: The groups of the task as they are after the change (or would be, in check mode).
+  description:
+    - The groups of the task that were created or updated, as they are after the change (or would be, in check mode).
+    - Unchanged ones are only counted in RV(summary).
   returned: always
   type: list
   elements: dict
@@ -100,14 +108,14 @@ summary:
   type: dict
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
-        groups=dict(type="list", elements="dict", required=True, options=dict(
+        groups=dict(type="list", elements="dict", options=dict(
             label=dict(type="str", required=True),
             description=dict(type="str"),
             tags=dict(type="list", elements="str"),
@@ -116,9 +124,10 @@ def main():
         )),
         members_mode=dict(type="str", choices=["exact", "add", "remove"], default="exact"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-    ))
+        src=src_option(),
+    ), required_one_of=[("groups", "src")], mutually_exclusive=[("groups", "src")])
     try:
-        plan = smd.plan_sets(smd.SMD(module.client("smd")), smd.GROUPS, module.params["groups"],
+        plan = smd.plan_sets(smd.SMD(module.client("smd")), smd.GROUPS, module.items("groups"),
                              module.params["members_mode"], module.params["state"], module.check_mode)
     except resource.ValidationError as exc:
         module.fail_json(msg=str(exc), errors=exc.errors)

@@ -34,7 +34,6 @@ options:
     description: The partitions.
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description: Name of the partition (stored lower-case; letters, digits, V(-), V(:), V(.), V(_)).
@@ -56,6 +55,13 @@ options:
     type: str
     choices: [exact, add, remove]
     default: exact
+  src:
+    description:
+      - Path of a JSON or YAML file holding the list of O(partitions) (or a mapping with a C(partitions) key), read by the
+        module itself; the items are validated like O(partitions).
+      - For thousands of items this is much faster than passing the list through Ansible variables.
+      - Mutually exclusive with O(partitions).
+    type: path
   state:
     description: V(present) creates or updates, V(absent) deletes the partitions (their components stay).
     type: str
@@ -76,7 +82,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 partitions:
-  description: The partitions of the task as they are after the change (or would be, in check mode).
+  description:
+    - The partitions of the task that were created or updated, as they are after the change (or would be, in check mode).
+    - Unchanged ones are only counted in RV(summary).
   returned: always
   type: list
   elements: dict
@@ -86,14 +94,14 @@ summary:
   type: dict
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
-        partitions=dict(type="list", elements="dict", required=True, options=dict(
+        partitions=dict(type="list", elements="dict", options=dict(
             name=dict(type="str", required=True),
             description=dict(type="str"),
             tags=dict(type="list", elements="str"),
@@ -101,9 +109,10 @@ def main():
         )),
         members_mode=dict(type="str", choices=["exact", "add", "remove"], default="exact"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-    ))
+        src=src_option(),
+    ), required_one_of=[("partitions", "src")], mutually_exclusive=[("partitions", "src")])
     try:
-        plan = smd.plan_sets(smd.SMD(module.client("smd")), smd.PARTITIONS, module.params["partitions"],
+        plan = smd.plan_sets(smd.SMD(module.client("smd")), smd.PARTITIONS, module.items("partitions"),
                              module.params["members_mode"], module.params["state"], module.check_mode)
     except resource.ValidationError as exc:
         module.fail_json(msg=str(exc), errors=exc.errors)

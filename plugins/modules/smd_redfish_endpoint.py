@@ -103,7 +103,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 endpoints:
-  description: The endpoints of the task after the change (passwords removed).
+  description: The endpoints of the task that were created or updated, after the change (passwords removed); unchanged ones are counted in RV(summary) only.
   returned: always
   type: list
   elements: dict

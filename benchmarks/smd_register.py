@@ -1,0 +1,177 @@
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Register the same N-node cluster into an empty SMD with our modules and with `ochami discover static`.
+
+Measures wall time and the HTTP requests SMD served (counted from SMD's own access log, so both
+tools are counted the same way), plus the time of our second, no-change run.
+
+    .venv/bin/python benchmarks/smd_register.py --smd-url http://127.0.0.1:27779 --smd-log lab-state/logs/smd.log \
+        --ochami ~/.cache/cscs-openchami-lab/bin/ochami-*/ochami --nodes 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+ACCESS_LINE = re.compile(rb'^\S+ - - \[[^]]+\] "[A-Z]+ ')
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def cluster(nodes, groups):
+    """Nodes in liquid-cooled cabinets (8 chassis x 8 slots x 2 BMCs x 2 nodes = 256 per cabinet)."""
+    out = []
+    for i in range(nodes):
+        cab, rest = divmod(i, 256)
+        chassis, rest = divmod(rest, 32)
+        slot, rest = divmod(rest, 4)
+        bmc, node = divmod(rest, 2)
+        xname = "x%dc%ds%db%dn%d" % (1000 + cab, chassis, slot, bmc, node)
+        mac = "02:00:%02x:%02x:%02x:%02x" % ((i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255)
+        ip = "10.%d.%d.%d" % (100 + (i >> 16), (i >> 8) & 255, i & 255)
+        out.append({"xname": xname, "nid": i + 1, "mac": mac, "ip": ip, "group": "g%02d" % (i % groups)})
+    return out
+
+
+class Smd:
+    def __init__(self, url, token, log):
+        self.url = url.rstrip("/") + "/hsm/v2"
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = "Bearer " + token
+        self.log = log
+
+    def requests_served(self):
+        """Access-log lines so far (one per request SMD served)."""
+        with open(self.log, "rb") as handle:
+            return sum(1 for line in handle if ACCESS_LINE.match(line))
+
+    def empty(self):
+        for path in ("/State/Components", "/Inventory/EthernetInterfaces", "/Inventory/RedfishEndpoints"):
+            self.session.delete(self.url + path)
+        for group in self.session.get(self.url + "/groups").json() or []:
+            self.session.delete(self.url + "/groups/" + group["label"])
+        assert not self.session.get(self.url + "/State/Components").json()["Components"]
+
+    def counts(self):
+        comps = self.session.get(self.url + "/State/Components").json()["Components"]
+        nics = self.session.get(self.url + "/Inventory/EthernetInterfaces").json()
+        groups = self.session.get(self.url + "/groups").json()
+        return {"nodes": sum(1 for c in comps if c.get("Type") == "Node"), "interfaces": len(nics), "groups": len(groups)}
+
+
+def run_ours(data, smd_url, token, workdir):
+    components = [{"ID": n["xname"], "State": "Ready", "Role": "Compute", "NID": n["nid"], "Arch": "X86"} for n in data]
+    interfaces = [{"mac": n["mac"], "component_id": n["xname"], "ip_addresses": [{"ip_address": n["ip"], "network": "nmn"}]}
+                  for n in data]
+    groups = {}
+    for n in data:
+        groups.setdefault(n["group"], []).append(n["xname"])
+    for name, items in (("components", components), ("interfaces", interfaces),
+                        ("groups", [{"label": k, "members": v} for k, v in sorted(groups.items())])):
+        (workdir / (name + ".json")).write_text(json.dumps(items))
+    playbook = workdir / "register.yml"
+    playbook.write_text("""
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/cscs.openchami.openchami:
+      service_uris: {smd: "%s/hsm/v2"}
+  tasks:
+    - cscs.openchami.smd_component: {src: "%s/components.json"}
+    - cscs.openchami.smd_ethernet_interface: {src: "%s/interfaces.json", workers: 16}
+    - cscs.openchami.smd_group: {src: "%s/groups.json"}
+""" % (smd_url, workdir, workdir, workdir))
+    coll = workdir / "collections" / "ansible_collections" / "cscs"
+    coll.mkdir(parents=True, exist_ok=True)
+    if not (coll / "openchami").exists():
+        (coll / "openchami").symlink_to(REPO)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(workdir / "collections"), ACCESS_TOKEN=token or "")
+    bindir = os.path.dirname(sys.executable)
+    cmd = [os.path.join(bindir, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
+    started = time.time()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.time() - started
+    if proc.returncode:
+        raise SystemExit("our playbook failed:\n" + proc.stdout[-3000:])
+    return elapsed, proc.stdout
+
+
+def run_ochami(data, smd_url, token, ochami, workdir):
+    import yaml  # pylint: disable=import-outside-toplevel
+    nodes = [{"name": "nid%06d" % n["nid"], "nid": n["nid"], "xname": n["xname"], "groups": [n["group"]],
+              "interfaces": [{"mac_addr": n["mac"], "ip_addrs": [{"name": "nmn", "ip_addr": n["ip"]}]}]} for n in data]
+    bmcs = {}
+    for n in data:
+        bmc = n["xname"].rsplit("n", 1)[0]
+        index = len(bmcs)
+        bmcs.setdefault(bmc, {"name": bmc, "xname": bmc, "mac": "02:ff:%s" % n["mac"][6:], "fqdn": bmc + ".bmc",
+                              "ip": "10.250.%d.%d" % (index >> 8, index & 255)})
+    payload = workdir / "nodes.yaml"
+    payload.write_text(yaml.safe_dump({"nodes": nodes, "bmcs": list(bmcs.values())}))
+    config = workdir / "ochami.yaml"
+    config.write_text(yaml.safe_dump({"default-cluster": "bench", "clusters": [
+        {"name": "bench", "cluster": {"enable-auth": bool(token), "smd": {"uri": smd_url + "/hsm/v2"}}}]}))
+    env = dict(os.environ, BENCH_ACCESS_TOKEN=token or "")
+    cmd = [ochami, "--config", str(config), "discover", "static", "-d", "@" + str(payload), "-f", "yaml"]
+    if not token:
+        cmd.insert(1, "--no-token")
+    started = time.time()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.time() - started
+    if proc.returncode:
+        raise SystemExit("ochami failed:\n" + (proc.stdout + proc.stderr)[-3000:])
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smd-url", required=True)
+    parser.add_argument("--smd-log", required=True, help="SMD's log file (its access log counts requests)")
+    parser.add_argument("--token", default=os.environ.get("ACCESS_TOKEN", ""))
+    parser.add_argument("--ochami", help="ochami binary (peer); omitted = ours only")
+    parser.add_argument("--nodes", type=int, default=10000)
+    parser.add_argument("--groups", type=int, default=20)
+    args = parser.parse_args()
+    data = cluster(args.nodes, args.groups)
+    smd = Smd(args.smd_url, args.token, args.smd_log)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = pathlib.Path(tmp)
+        smd.empty()
+        before = smd.requests_served()
+        ours = run_ours(data, args.smd_url, args.token, workdir)[0]
+        ours_requests = smd.requests_served() - before
+        ours_counts = smd.counts()
+        before = smd.requests_served()
+        again, out = run_ours(data, args.smd_url, args.token, workdir)
+        again_requests = smd.requests_served() - before
+        if "changed=0" not in out:
+            raise SystemExit("second run changed something:\n" + out[-2000:])
+        rows.append(("cscs.openchami (3 tasks)", ours, ours_requests, ours_counts))
+        rows.append(("cscs.openchami, no-change re-run", again, again_requests, smd.counts()))
+        if args.ochami:
+            smd.empty()
+            before = smd.requests_served()
+            peer = run_ochami(data, args.smd_url, args.token, args.ochami, workdir)
+            rows.append(("ochami discover static", peer, smd.requests_served() - before, smd.counts()))
+    print("| run | nodes | wall time (s) | SMD requests | nodes/interfaces/groups in SMD |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, seconds, reqs, counts in rows:
+        stored = "%d/%d/%d" % (counts["nodes"], counts["interfaces"], counts["groups"])
+        print("| %s | %d | %.1f | %d | %s |" % (name, args.nodes, seconds, reqs, stored))
+    if args.ochami:
+        print("\nratio ours/ochami: wall time %.2f, requests %.3f" % (rows[0][1] / rows[2][1], rows[0][2] / max(1, rows[2][2])))
+
+
+if __name__ == "__main__":
+    main()
