@@ -55,7 +55,7 @@ lab-down: venv
 	$(BIN)/python -m lab down
 
 # The main job on the local lab: bring it up and run the demo playbook against it.
-demo: lab-up
+demo: lab-up collection-tree
 	source lab-state/lab.env && ANSIBLE_COLLECTIONS_PATH=$(COLL_ROOT) $(BIN)/ansible-playbook -i inventories/lab playbooks/demo.yml
 
 clean:

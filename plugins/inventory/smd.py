@@ -146,14 +146,14 @@ keyed_groups:
   - key: smd_class | lower
     prefix: class
 
-# fleet.smd.yml - several instances, each a group
-plugin: cscs.openchami.smd
-instances:
-  - {name: alps, cluster_uri: https://alps.example.ch:8443}
-  - {name: eiger, cluster_uri: https://eiger.example.ch:8443, token_file: /run/secrets/eiger-token}
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: /var/cache/ansible-smd
+# fleet.smd.yml - several instances, each a group (a second file):
+# plugin: cscs.openchami.smd
+# instances:
+#   - {name: alps, cluster_uri: https://alps.example.ch:8443}
+#   - {name: eiger, cluster_uri: https://eiger.example.ch:8443, token_file: /run/secrets/eiger-token}
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: /var/cache/ansible-smd
 """
 
 import ipaddress

@@ -227,17 +227,28 @@ def plan(desired, current, key, state="present", normalizers=None, purge=False, 
     return Plan(changes)
 
 
-def apply(the_plan, check_mode=False, create=None, update=None, delete=None):
+def apply(the_plan, check_mode=False, create=None, update=None, delete=None, upsert=None):
     """Hand the plan's changes to the bulk operations (never in check mode).
 
     Each operation receives the list of :class:`Change` of its kind and is called
     at most once, and only when that list is not empty. A missing operation for a
     non-empty list raises ValueError (the module does not support that change).
+    ``upsert``, for APIs whose one write creates or replaces, receives the creates
+    and the updates together in one call, in the order of the plan (instead of
+    ``create`` and ``update``), so items that end up alike can share one request
+    whether they existed or not.
+    Deletes run first.
     """
+    if upsert is not None and (create is not None or update is not None):
+        raise ValueError("give either upsert or create/update")
     if check_mode:
         return the_plan
-    for action, operation in ((DELETE, delete), (CREATE, create), (UPDATE, update)):
-        items = the_plan.of(action)
+    steps = [(DELETE, delete, the_plan.of(DELETE))]
+    if upsert is not None:
+        steps.append((CREATE + "/" + UPDATE, upsert, [c for c in the_plan.changes if c.action in (CREATE, UPDATE)]))
+    else:
+        steps.extend([(CREATE, create, the_plan.of(CREATE)), (UPDATE, update, the_plan.of(UPDATE))])
+    for action, operation, items in steps:
         if not items:
             continue
         if operation is None:

@@ -1,0 +1,3 @@
+module github.com/OpenCHAMI/quack
+
+go 1.22

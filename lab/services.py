@@ -1,0 +1,587 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab itself: which services run where, how each is started, and up/down/status.
+
+Start order (each wave is started together, then waited for):
+postgres -> auth (JWKS + token endpoint) -> smd (after smd-init) ->
+bss (after bss-init), cloud-init, boot-service, power-control, emulated BMCs, mockup BMCs.
+
+Authentication: SMD runs with ``-auth-backend tokensmith`` against the lab JWKS, so it checks
+signature, expiry, issuer and audience. BSS protects ``/bootparameters`` with the same JWKS.
+Services that call SMD get tokens from the lab token endpoint: BSS through
+``BSS_OAUTH2_ADMIN_BASE_URL/token``, cloud-init through ``--token-url``, boot-service through
+the TokenSmith exchange ``--tokensmith-url .../oauth/token``, power-control through its OAuth2
+client-credentials options.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from lab import authserver as labauth
+from lab import bmc as labbmc
+from lab import build as labbuild
+from lab import jwt as labjwt
+from lab import runtime
+from lab.postgres import Cluster
+from lab.runtime import LabError
+
+HOST = "127.0.0.1"
+DEFAULT_PORTS = {
+    "postgres": 27432,
+    "auth": 27770,
+    "smd": 27779,
+    "bss": 27778,
+    "cloud-init": 27777,
+    "boot-service": 27776,
+    "power-control": 28007,  # fixed in power-control (":28007", all interfaces): cannot be changed
+}
+# services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
+SERVICES = ("smd", "bss", "cloud-init", "boot-service", "power-control")
+DEFAULT_SERVICES = SERVICES + ("bmcs",)
+NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "power-control": ("smd",)}
+DEFAULT_BMCS = 4
+BMC_USER = "admin"
+BMC_PASSWORD = "lab-bmc-password"
+MOCKUPS_ROOT = Path("/work/shared/redfish-mockups")
+CLUSTER = "lab"
+ACCESS_TOKEN_LIFETIME = 30 * 24 * 3600
+BOOTSTRAP_TOKEN = "lab-bootstrap-token"  # boot-service exchanges it at the lab token endpoint, which accepts anything
+DB = {"smd": ("smd", "smd", "hmsds"), "bss": ("bssuser", "bssuser", "bssdb")}
+READY_TIMEOUT = 90
+
+
+def port_of(name: str) -> int:
+    """Port of a lab service: ``$LAB_PORT_<NAME>`` or the default."""
+    value = os.environ.get("LAB_PORT_" + name.upper().replace("-", "_"))
+    return int(value) if value else DEFAULT_PORTS[name]
+
+
+def inventory_dir() -> Path:
+    """Where `up` writes the Ansible inventory: ``$LAB_INVENTORY_DIR`` or ``<repo>/inventories/lab``."""
+    return Path(os.environ.get("LAB_INVENTORY_DIR") or runtime.REPO_ROOT / "inventories" / "lab")
+
+
+def bmc_ip(index: int) -> str:
+    """Loopback address of emulated BMC ``index`` (1-based)."""
+    if not 1 <= index <= 254:
+        raise LabError("the lab supports 1..254 emulated BMCs")
+    return f"127.0.1.{index}"
+
+
+def mockup_catalog(root: Path | None = None) -> dict[str, Path]:
+    """Short names (``ex425``, ``rackmount1`` ...) of the Redfish mockups under ``root``."""
+    root = Path(os.environ.get("LAB_MOCKUPS") or root or MOCKUPS_ROOT)
+    found = {}
+    for index in sorted(root.glob("*/*/index.json")):
+        name = index.parent.name.lower().replace("public-", "").replace("_", "-")
+        found[name] = index.parent
+    return found
+
+
+@dataclass
+class Proc:
+    """What to start for one lab process."""
+
+    name: str
+    argv: list
+    env: dict
+    cwd: Path
+    ready: object  # callable () -> bool
+    ready_what: str
+    url: str
+    bind: tuple  # (host, port) it listens on
+    version: str = ""
+    meta: dict | None = None
+    prepare: object = None  # callable run right before starting (migrations, files)
+
+
+class Lab:
+    """A lab rooted in one state directory."""
+
+    def __init__(self, state: Path | None = None, out=print):
+        self.state = runtime.ensure_state(Path(state) if state else runtime.state_dir())
+        self.entries, self.unavailable = labbuild.load_versions()
+        self.ports = {name: port_of(name) for name in DEFAULT_PORTS}
+        self.out = out
+        self.pg = None
+        self.started: list[str] = []  # what the last `up` started (postgres included)
+
+    # ------------------------------------------------------------------ addresses
+    def url(self, name: str) -> str:
+        """Base URL of a service (no API prefix)."""
+        return f"http://{HOST}:{self.ports[name]}"
+
+    @property
+    def jwks_url(self) -> str:
+        """The lab JWKS."""
+        return self.url("auth") + "/.well-known/jwks.json"
+
+    @property
+    def token_url(self) -> str:
+        """The lab token endpoint."""
+        return self.url("auth") + "/token"
+
+    def binary(self, entry: str, name: str | None = None) -> Path:
+        """Path of a built binary."""
+        return labbuild.binary(self.entries[entry], name)
+
+    def mint(self, **kwargs) -> str:
+        """A lab token (see lab.jwt.mint)."""
+        return labjwt.mint(self.state, **kwargs)
+
+    def _env(self, extra: dict) -> dict:
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("SMD_", "BSS_", "PCS_", "HSM_", "BOOT_SERVICE_", "METADATA_SERVICE_"))}
+        env.update({key: str(value) for key, value in extra.items()})
+        return env
+
+    # ------------------------------------------------------------------ process definitions
+    def _auth(self) -> Proc:
+        port = self.ports["auth"]
+        # the code revision is part of argv so that `up` restarts the server after its code changed
+        code = hashlib.sha256(b"".join(Path(mod.__file__).read_bytes() for mod in (labauth, labjwt))).hexdigest()[:12]
+        return Proc("auth", [sys.executable, "-m", "lab.authserver", "--state", str(self.state), "--listen", f"{HOST}:{port}",
+                             "--rev", code],
+                    self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}), runtime.REPO_ROOT,
+                    lambda: runtime.http_ok(self.url("auth") + "/health"), "GET /health", self.url("auth"), (HOST, port))
+
+    def _smd_env(self) -> dict:
+        user, password, database = DB["smd"]
+        return {"SMD_DBHOST": HOST, "SMD_DBPORT": self.ports["postgres"], "SMD_DBNAME": database, "SMD_DBUSER": user,
+                "SMD_DBPASS": password, "SMD_DBOPTS": "sslmode=disable", "SMD_DBTYPE": "postgres"}
+
+    def _smd(self) -> Proc:
+        entry = self.entries["smd"]
+        port = self.ports["smd"]
+        argv = [str(self.binary("smd", "smd")), "-http-listen", f"{HOST}:{port}", "-tls-cert", "", "-tls-key", "",
+                "-jwks-url", self.jwks_url, "-auth-backend", "tokensmith", "-auth-issuer", labjwt.ISSUER,
+                "-auth-audiences", labjwt.AUDIENCE]
+
+        def prepare():
+            self.pg.ensure_database(*DB["smd"])
+            migrations = self._module_dir(entry) / "migrations" / "postgres"
+            self._run_init("smd-init", [str(self.binary("smd", "smd-init")), "-migrationsdir", str(migrations)],
+                           self._env(self._smd_env()))
+        url = self.url("smd")
+        return Proc("smd", argv, self._env(self._smd_env()), self.state / "smd",
+                    lambda: runtime.http_ok(url + "/hsm/v2/service/ready"), "GET /hsm/v2/service/ready", url,
+                    (HOST, port), entry.version, prepare=prepare)
+
+    def _bss_env(self) -> dict:
+        user, password, database = DB["bss"]
+        return {"BSS_DBHOST": HOST, "BSS_DBPORT": self.ports["postgres"], "BSS_DBNAME": database, "BSS_DBUSER": user,
+                "BSS_DBPASS": password, "BSS_INSECURE": "true"}
+
+    def _bss(self) -> Proc:
+        entry = self.entries["bss"]
+        port = self.ports["bss"]
+        cwd = self.state / "bss"
+        env = self._bss_env()
+        env.update({"BSS_USESQL": "true", "BSS_HTTP_LISTEN": f"{HOST}:{port}", "BSS_ADVERTISE_ADDRESS": f"{HOST}:{port}",
+                    "HSM_URL": self.url("smd"), "BSS_JWKS_URL": self.jwks_url,
+                    "BSS_OAUTH2_ADMIN_BASE_URL": self.url("auth"), "BSS_OAUTH2_PUBLIC_BASE_URL": self.url("auth"),
+                    "BSS_AUTH_RETRY_WAIT": "1", "BSS_SQL_RETRY_WAIT": "1"})
+
+        def prepare():
+            self.pg.ensure_database(*DB["bss"])
+            migrations = self._module_dir(entry) / "migrations" / "postgres"
+            init_env = self._bss_env()
+            init_env["BSS_MIGRATIONDIR"] = str(migrations)
+            self._run_init("bss-init", [str(self.binary("bss", "bss-init"))], self._env(init_env))
+            cwd.mkdir(parents=True, exist_ok=True)
+            # GET /boot/v1/service/version reads ./.version (the container image ships one)
+            (cwd / ".version").write_text(entry.version + "\n", encoding="utf-8")
+        url = self.url("bss")
+        return Proc("bss", [str(self.binary("bss", "boot-script-service"))], self._env(env), cwd,
+                    lambda: runtime.http_ok(url + "/boot/v1/service/status"), "GET /boot/v1/service/status", url,
+                    (HOST, port), entry.version, prepare=prepare)
+
+    def _cloud_init(self) -> Proc:
+        entry = self.entries["cloud-init"]
+        port = self.ports["cloud-init"]
+        url = self.url("cloud-init")
+        argv = [str(self.binary("cloud-init")), "--listen", f"{HOST}:{port}", "--smd-url", self.url("smd"),
+                "--base-url", url, "--impersonation", "--token-url", self.token_url, "--jwks-url", self.jwks_url,
+                "--cluster-name", CLUSTER, "--log-format", "json"]
+        # a first token in the environment spares the 401 round trip at start (it fetches new ones with GET TOKEN_URL)
+        env = {"ACCESS_TOKEN": self.mint(lifetime=24 * 3600)}
+        return Proc("cloud-init", argv, self._env(env), self.state / "cloud-init",
+                    lambda: runtime.http_ok(url + "/version"), "GET /version", url, (HOST, port), entry.version)
+
+    def _boot_service(self) -> Proc:
+        entry = self.entries["boot-service"]
+        port = self.ports["boot-service"]
+        url = self.url("boot-service")
+        cwd = self.state / "boot-service"
+        argv = [str(self.binary("boot-service")), "serve", "--host", HOST, "--port", str(port), "--data-dir",
+                str(cwd / "data"), "--hsm-url", self.url("smd"), "--enable-auth", "--tokensmith-url", self.url("auth"),
+                "--tokensmith-bootstrap-token", BOOTSTRAP_TOKEN]
+        return Proc("boot-service", argv, self._env({}), cwd, lambda: runtime.http_ok(url + "/health"), "GET /health",
+                    url, (HOST, port), entry.version)
+
+    def _power_control(self) -> Proc:
+        entry = self.entries["power-control"]
+        port = self.ports["power-control"]
+        url = self.url("power-control")
+        # --fake-vault-enabled serves PCS_FAKE_VAULT_* for every BMC; VAULT_ENABLED must stay true (its default):
+        # with it false PCS sends no credentials at all
+        argv = [str(self.binary("power-control")), "--fake-vault-enabled",
+                "--sms-server", self.url("smd"), "--jwks-url", self.jwks_url,
+                "--oauth2-client-id", "lab", "--oauth2-client-secret", "lab", "--oauth2-token-url", self.token_url,
+                "--oauth2-scopes", "smd.read,smd.write"]
+        env = {"PCS_FAKE_VAULT_REDFISH_USER": BMC_USER, "PCS_FAKE_VAULT_REDFISH_PASSWORD": self.bmc_password}
+        return Proc("power-control", argv, self._env(env), self.state / "power-control",
+                    lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url, (HOST, port),
+                    entry.version)
+
+    @property
+    def bmc_password(self) -> str:
+        """Password of every emulated BMC (``$LAB_BMC_PASSWORD`` or the lab default)."""
+        return os.environ.get("LAB_BMC_PASSWORD") or BMC_PASSWORD
+
+    def _bmc(self, index: int) -> Proc:
+        name = f"bmc-{index}"
+        ip = bmc_ip(index)
+        holder: dict = {}
+
+        def prepare():
+            info = labbmc.prepare_sushy(self.state / "bmcs", index, ip, BMC_USER, self.bmc_password, None)
+            holder.update(info)
+        # argv/env are only known after prepare (which resets the BMC's state): filled in by _start
+        return Proc(name, [], {}, self.state / "bmcs", lambda: self._https_ready(name, holder), "GET /redfish/v1", f"https://{ip}", (ip, 443),
+                    meta={"kind": "bmc", "index": index, "ip": ip, "holder": holder}, prepare=prepare)
+
+    def _mockup(self, number: int, name: str, directory: Path) -> Proc:
+        ip = f"127.0.3.{number}"
+        holder: dict = {}
+
+        def prepare():
+            holder.update(labbmc.prepare_mockup(self.state / "bmcs", name, directory, ip, 443, BMC_USER,
+                                                self.bmc_password))
+        return Proc(f"mockup-{name}", [], {}, self.state / "bmcs",
+                    lambda: self._https_ready(f"mockup-{name}", holder), "GET /redfish/v1",
+                    f"https://{ip}", (ip, 443), meta={"kind": "mockup", "ip": ip, "mockup": str(directory),
+                                                      "holder": holder}, prepare=prepare)
+
+    # ------------------------------------------------------------------ helpers
+    def _https_ready(self, name: str, holder: dict) -> bool:
+        """Readiness of an emulated BMC: from what prepare returned, else from its pid record."""
+        info = holder or runtime.read_record(self.state, name) or {}
+        return bool(info.get("ready_url")) and runtime.http_ok(info["ready_url"], verify=info.get("cafile") or True)
+
+    def _module_dir(self, entry: labbuild.Entry) -> Path:
+        result = subprocess.run(["go", "mod", "download", "-json", f"{entry.module}@{entry.version}"],
+                                capture_output=True, text=True, check=False, env=labbuild._go_env())  # pylint: disable=protected-access
+        try:
+            return Path(json.loads(result.stdout)["Dir"])
+        except (ValueError, KeyError) as exc:
+            raise LabError(f"cannot locate the {entry.name} module (for its migrations): {result.stdout}{result.stderr}") from exc
+
+    def _run_init(self, name: str, argv: list, env: dict) -> None:
+        with open(runtime.log_file(self.state, name), "ab") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} lab runs: {' '.join(argv)}\n".encode())
+            log.flush()
+            try:
+                result = subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=120, check=False,
+                                        cwd=self.state)
+            except subprocess.TimeoutExpired as exc:
+                raise LabError(f"{name} did not finish in 120s; log {runtime.log_file(self.state, name)}") from exc
+        if result.returncode:
+            raise LabError(f"{name} failed ({result.returncode}); log {runtime.log_file(self.state, name)}:\n"
+                           f"{runtime.log_tail(self.state, name)}")
+
+    def say(self, name: str, message: str, seconds: float | None = None) -> None:
+        """One progress line."""
+        timing = f" ({seconds:.1f}s)" if seconds is not None else ""
+        self.out(f"  {name:<16} {message}{timing}")
+
+    # ------------------------------------------------------------------ selection
+    def resolve(self, services=None) -> list[str]:
+        """Requested services plus what they need, in start order."""
+        wanted = list(services) if services else list(DEFAULT_SERVICES)
+        known = set(SERVICES) | {"bmcs", "mockups"}
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            hint = [name for name in unknown if name in self.unavailable]
+            why = "".join(f"\n  {name}: {self.unavailable[name]}" for name in hint)
+            raise LabError(f"unknown lab services {unknown}; known: {sorted(known)}{why}")
+        if not services and not self._can_have("power-control"):
+            wanted.remove("power-control")
+            self.say("power-control", "skipped: " + self.unavailable_reason("power-control"))
+        result = []
+        for name in wanted:
+            for need in NEEDS.get(name, ()):
+                if need not in result:
+                    result.append(need)
+            if name not in result:
+                result.append(name)
+        order = list(SERVICES) + ["bmcs", "mockups"]
+        return sorted(result, key=order.index)
+
+    def _can_have(self, name: str) -> bool:
+        entry = self.entries[name]
+        return entry.buildable or labbuild.is_built(entry)
+
+    def unavailable_reason(self, name: str) -> str:
+        """Why an entry cannot be built here."""
+        entry = self.entries[name]
+        return f"the Go module proxy does not serve {entry.module}, so it cannot be built here"
+
+    # ------------------------------------------------------------------ up
+    def up(self, services=None, bmcs: int = DEFAULT_BMCS, mockups=()) -> dict:  # pylint: disable=invalid-name
+        """Start the lab (idempotent). Returns the lab description also written to lab.json."""
+        with runtime.locked(self.state):
+            return self._up(services, bmcs, mockups)
+
+    def _up(self, services, bmcs: int, mockups) -> dict:
+        started = time.monotonic()
+        self.started = []
+        self.out(f"lab up (state {self.state})")
+        names = self.resolve(services)
+        if "bmcs" not in names:
+            bmcs = 0
+        catalog = mockup_catalog() if mockups else {}
+        if mockups and list(mockups) == ["all"]:
+            mockups = list(catalog)
+        missing = [name for name in mockups if name not in catalog]
+        if missing:
+            raise LabError(f"unknown mockups {missing}; available: {sorted(catalog)}")
+
+        self._build([name for name in names if name in self.entries])
+
+        begin = time.monotonic()
+        self.pg = Cluster(self.state, self.ports["postgres"])
+        if self.pg.running():
+            self.say("postgres", f"already running on {HOST}:{self.ports['postgres']}")
+        else:
+            runtime.check_port_free("postgres", HOST, self.ports["postgres"], "set LAB_PORT_POSTGRES")
+            self.pg.init()
+            self.pg.start()
+            self.started.append("postgres")
+            self.say("postgres", f"started on {HOST}:{self.ports['postgres']}", time.monotonic() - begin)
+
+        labjwt.load_key(self.state)
+        self._wave([self._auth()])
+        self._wave([self._smd()])
+        later = {"bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
+                 "power-control": self._power_control}
+        wave = [later[name]() for name in names if name in later]
+        wave += [self._bmc(index) for index in range(1, bmcs + 1)]
+        # a mockup's address depends only on its name (its place in the catalog), not on what else runs
+        numbers = {name: number for number, name in enumerate(sorted(catalog), start=1)}
+        wave += [self._mockup(numbers[name], name, catalog[name]) for name in sorted(mockups)]
+        self._wave(wave)
+        self._stop_extra_bmcs(bmcs, mockups)
+        # describe everything that runs, including services an earlier `up` started and this one did not ask for
+        running = [name for name in SERVICES if name in names or runtime.is_running(self.state, name)]
+        info = self.write_files(running, bmcs, mockups)
+        info["started"] = list(self.started)
+        self.out(f"lab is up in {time.monotonic() - started:.1f}s; `source {self.state / 'lab.env'}` or "
+                 f"`eval \"$(python -m lab env)\"`")
+        return info
+
+    def _build(self, entries: list[str]) -> None:
+        begin = time.monotonic()
+        todo = [self.entries[name] for name in entries if not labbuild.is_built(self.entries[name])]
+        if not todo:
+            self.say("build", "all binaries current", time.monotonic() - begin)
+            return
+        results = labbuild.build_many(todo, log_to=lambda message: self.say("build", message))
+        errors = [str(res) for res in results.values() if isinstance(res, labbuild.BuildError)]
+        if errors:
+            raise LabError("build failed:\n" + "\n".join(errors))
+        self.say("build", f"{len(todo)} built", time.monotonic() - begin)
+
+    def _wave(self, procs: list[Proc]) -> None:
+        """Start every process of the wave that is not already running, then wait for all."""
+        pending = []
+        for proc in procs:
+            record = runtime.read_record(self.state, proc.name)
+            if runtime.record_alive(record):
+                if proc.argv and record.get("argv") != proc.argv:
+                    self.say(proc.name, "configuration changed: restarting")
+                    runtime.stop(self.state, proc.name)
+                elif proc.ready():
+                    self.say(proc.name, f"already running, pid {record['pid']}, {proc.url}")
+                    continue
+                else:
+                    pending.append((proc, time.monotonic(), "already started"))
+                    continue
+            runtime.check_port_free(proc.name, proc.bind[0], proc.bind[1],
+                                    f"set LAB_PORT_{proc.name.upper().replace('-', '_')}" if proc.name in DEFAULT_PORTS
+                                    else "")
+            begin = time.monotonic()
+            if proc.prepare:
+                proc.prepare()
+            meta = dict(proc.meta or {})
+            holder = meta.pop("holder", None)
+            argv, env = proc.argv, proc.env
+            if holder is not None:
+                argv, env = holder["argv"], holder["env"]
+                meta["cafile"] = holder["cafile"]
+                meta["ready_url"] = holder["ready_url"]
+            meta.update({"url": proc.url, "version": proc.version})
+            runtime.start(self.state, proc.name, argv, env, proc.cwd, meta)
+            self.started.append(proc.name)
+            pending.append((proc, begin, "started"))
+        for proc, begin, how in pending:
+            runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what)
+            version = f"{proc.version} " if proc.version else ""
+            self.say(proc.name, f"{version}{how}, {proc.url}", time.monotonic() - begin)
+
+    def _stop_extra_bmcs(self, bmcs: int, mockups) -> None:
+        """BMCs beyond the requested count (or mockups no longer wanted) from an earlier `up` are stopped."""
+        wanted = {f"bmc-{index}" for index in range(1, bmcs + 1)} | {f"mockup-{name}" for name in mockups}
+        for name, record in runtime.records(self.state).items():
+            if record.get("kind") in ("bmc", "mockup") and name not in wanted:
+                self.say(name, runtime.stop(self.state, name))
+
+    # ------------------------------------------------------------------ generated files
+    def write_files(self, names: list[str], bmcs: int, mockups) -> dict:
+        """lab.json, lab.env, the access token, the ochami config, the BMC CA bundle, inventories/lab/."""
+        token = self.mint(lifetime=ACCESS_TOKEN_LIFETIME)
+        token_file = self.state / "access-token"
+        _write_private(token_file, token + "\n")
+        urls = {name: self.url(name) for name in names if name in SERVICES}
+        bmc_list = []
+        cafiles = []
+        for name, record in sorted(runtime.records(self.state).items()):
+            if record.get("kind") in ("bmc", "mockup"):
+                cafiles.append(record["cafile"])
+                item = {"name": name, "kind": record["kind"], "ip": record["ip"], "url": record["url"],
+                        "cafile": record["cafile"]}
+                if record["kind"] == "bmc":
+                    item.update({"index": record["index"], "system_uuid": labbmc.system_uuid(record["index"]),
+                                 "macs": labbmc.bmc_macs(record["index"])})
+                else:
+                    item["mockup"] = record["mockup"]
+                bmc_list.append(item)
+        ca_bundle = self.state / "bmc-ca.pem"
+        ca_bundle.write_text("".join(Path(path).read_text(encoding="utf-8") for path in cafiles), encoding="utf-8")
+        ochami = self.state / "ochami-config.yaml"
+        cluster = {"enable-auth": True}
+        api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud-init", ""),
+               "boot-service": ("boot-service", ""), "power-control": ("pcs", "")}
+        for name, (key, suffix) in api.items():
+            if name in urls:
+                cluster[key] = {"uri": urls[name] + suffix}
+        ochami.write_text("# written by `python -m lab up`\n" + yaml.safe_dump(
+            {"log": {"format": "basic", "level": "warning"}, "default-cluster": CLUSTER,
+             "clusters": [{"name": CLUSTER, "cluster": cluster}]}, sort_keys=False), encoding="utf-8")
+        versions = {name: self.entries[name].version for name in names if name in self.entries}
+        info = {
+            "state": str(self.state), "cluster": CLUSTER, "services": [n for n in names if n in SERVICES],
+            "urls": urls, "versions": versions, "postgres": {"host": HOST, "port": self.ports["postgres"]},
+            "auth": {"url": self.url("auth"), "jwks_url": self.jwks_url, "token_url": self.token_url,
+                     "issuer": labjwt.ISSUER, "audience": labjwt.AUDIENCE},
+            "token_file": str(token_file), "ochami_config": str(ochami), "bmc_ca_bundle": str(ca_bundle),
+            "bmc_user": BMC_USER, "bmc_password": self.bmc_password, "bmcs": bmc_list,
+            "binaries": {name: str(labbuild.bin_dir(self.entries[name])) for name in versions},
+            "unavailable": self.unavailable,
+        }
+        (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        exports = {
+            "LAB_STATE": self.state, "OCHAMI_CONFIG": ochami, "OPENCHAMI_CLUSTER": CLUSTER,
+            "ACCESS_TOKEN": token, f"{CLUSTER.upper()}_ACCESS_TOKEN": token, "LAB_TOKEN_FILE": token_file,
+            "LAB_JWKS_URL": self.jwks_url, "LAB_TOKEN_URL": self.token_url,
+            "LAB_BMC_USER": BMC_USER, "LAB_BMC_PASSWORD": self.bmc_password, "LAB_BMC_CA_BUNDLE": ca_bundle,
+            "LAB_BMC_IPS": " ".join(item["ip"] for item in bmc_list if item["kind"] == "bmc"),
+            "LAB_PG_DSN": f"postgresql://postgres@{HOST}:{self.ports['postgres']}/postgres",
+        }
+        for name, url in urls.items():
+            exports[name.upper().replace("-", "_") + "_URL"] = url
+        if "power-control" in urls:
+            exports["PCS_URL"] = urls["power-control"]
+        for name in versions:
+            exports[f"LAB_BIN_{name.upper().replace('-', '_')}"] = labbuild.bin_dir(self.entries[name])
+        if labbuild.is_built(self.entries["magellan"]):
+            exports["LAB_BIN_MAGELLAN"] = labbuild.bin_dir(self.entries["magellan"])
+        env_text = "# written by `python -m lab up`; source it or eval \"$(python -m lab env)\"\n" + "".join(
+            f"export {key}={shlex.quote(str(value))}\n" for key, value in exports.items())
+        _write_private(self.state / "lab.env", env_text)
+        self._write_inventory(info, urls)
+        return info
+
+    def _write_inventory(self, info: dict, urls: dict) -> None:
+        inv = inventory_dir()
+        inv.mkdir(parents=True, exist_ok=True)
+        service_uris = {}
+        api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud_init", ""),
+               "boot-service": ("boot_service", ""), "power-control": ("pcs", "")}
+        for name, (key, suffix) in api.items():
+            if name in urls:
+                service_uris[key] = urls[name] + suffix
+        hosts = {"all": {
+            "hosts": {"localhost": {"ansible_connection": "local",
+                                    "ansible_python_interpreter": "{{ ansible_playbook_python }}"}},
+            "vars": {
+                "openchami_lab_state": info["state"],
+                "openchami_cluster": CLUSTER,
+                "openchami_config_file": info["ochami_config"],
+                "openchami_token_file": info["token_file"],
+                "openchami_service_uris": service_uris,
+                "openchami_bmc_user": info["bmc_user"],
+                "openchami_bmc_password": info["bmc_password"],
+                "openchami_bmc_ca_path": info["bmc_ca_bundle"],
+                "openchami_lab_bmcs": [{k: v for k, v in item.items() if k != "cafile"} for item in info["bmcs"]],
+            }}}
+        header = "# Written by `python -m lab up` (lab/services.py) for the local lab; regenerated on every run.\n"
+        (inv / "hosts.yml").write_text(header + yaml.safe_dump(hosts, sort_keys=False, width=200), encoding="utf-8")
+        smd_source = {"plugin": "cscs.openchami.smd", "cluster": CLUSTER, "config_file": info["ochami_config"],
+                      "token_file": info["token_file"]}
+        (inv / "lab.smd.yml").write_text(header + yaml.safe_dump(smd_source, sort_keys=False), encoding="utf-8")
+
+    # ------------------------------------------------------------------ down / status
+    def down(self) -> None:
+        """Stop every process the lab started (newest first), then PostgreSQL."""
+        with runtime.locked(self.state):
+            self._down()
+
+    def _down(self) -> None:
+        self.out(f"lab down (state {self.state})")
+        recs = runtime.records(self.state)
+        for name in sorted(recs, key=lambda n: recs[n].get("started", 0), reverse=True):
+            begin = time.monotonic()
+            self.say(name, runtime.stop(self.state, name), time.monotonic() - begin)
+        pg = Cluster(self.state, self.ports["postgres"])
+        begin = time.monotonic()
+        self.say("postgres", pg.stop() if pg.initialised() else "not set up", time.monotonic() - begin)
+
+    def status(self) -> dict:
+        """name -> {pid, alive, ready, url, version} for every recorded process and postgres."""
+        out = {}
+        pg = Cluster(self.state, self.ports["postgres"])
+        out["postgres"] = {"pid": pg.pid() if pg.running() else None, "alive": pg.running(), "ready": pg.running(),
+                           "url": f"postgresql://{HOST}:{self.ports['postgres']}", "version": ""}
+        for name, record in runtime.records(self.state).items():
+            alive = runtime.record_alive(record)
+            url = record.get("ready_url") or record.get("url", "")
+            ready = False
+            if alive:
+                checks = {"smd": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status", "cloud-init": "/version",
+                          "boot-service": "/health", "power-control": "/readiness", "auth": "/health"}
+                if name in checks:
+                    ready = runtime.http_ok(record["url"] + checks[name], (200, 204))
+                else:
+                    ready = runtime.http_ok(url, verify=record.get("cafile") or True)
+            out[name] = {"pid": record["pid"], "alive": alive, "ready": ready, "url": record.get("url", ""),
+                         "version": record.get("version", "")}
+        return out
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

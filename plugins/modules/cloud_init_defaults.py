@@ -1,0 +1,143 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cloud_init_defaults
+short_description: Set the cluster defaults of the OpenCHAMI cloud-init server
+version_added: 0.1.0
+description:
+  - Sets the cluster-wide meta-data defaults every node receives unless its own instance info says otherwise
+    (see M(cscs.openchami.cloud_init_instance)).
+  - Only the options given are managed, compared with the server's values and written in one request.
+  - The server merges what it is sent and ignores empty values, so a default can be changed but not cleared;
+    an empty value fails the task and nothing is written.
+  - The backend is detected (cloud-init server, or metadata-service, which is not supported yet and fails clearly).
+author:
+  - CSCS (@cscs)
+extends_documentation_fragment:
+  - cscs.openchami.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads and compares, writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the changed defaults before and after.
+options:
+  cluster_name:
+    description: Long name of the cluster (C(cluster-name)).
+    type: str
+  short_name:
+    description:
+      - Prefix of the default node hostnames (C(short-name)); a node without its own hostname is named this plus
+        its NID padded to O(nid_length). Without it, the first two letters of O(cluster_name) are used.
+    type: str
+  nid_length:
+    description: Number of digits of the NID in default hostnames (C(nid-length)); the server uses 4 when unset.
+    type: int
+  base_url:
+    description: Base URL of the cloud-init server as nodes reach it (C(base-url)); a trailing V(/) is dropped.
+    type: str
+  public_keys:
+    description: SSH public keys every node receives (C(public-keys)); compared as a set.
+    type: list
+    elements: str
+  region:
+    description: Region (C(region)).
+    type: str
+  availability_zone:
+    description: Availability zone (C(availability-zone)).
+    type: str
+  cloud_provider:
+    description: Cloud provider (C(cloud_provider)).
+    type: str
+  backend:
+    description:
+      - V(auto) uses the cloud-init server found at the cloud_init (or metadata_service) address.
+      - V(metadata_service) fails with C(metadata-service backend is not supported yet).
+    type: str
+    choices: [auto, cloud_init, metadata_service]
+    default: auto
+seealso:
+  - module: cscs.openchami.cloud_init_info
+  - module: cscs.openchami.cloud_init_instance
+"""
+
+EXAMPLES = r"""
+- name: Cluster defaults
+  cscs.openchami.cloud_init_defaults:
+    cluster_uri: https://demo.openchami.cluster:8443
+    cluster_name: demo
+    short_name: nid
+    nid_length: 4
+    base_url: http://10.1.0.1:27777/cloud-init
+    public_keys:
+      - "{{ lookup('ansible.builtin.file', '~/.ssh/id_ed25519.pub') }}"
+"""
+
+RETURN = r"""
+defaults:
+  description: The cluster defaults after the task (or as they would be, in check mode), with the server's field names.
+  returned: always
+  type: dict
+  sample: {cluster-name: demo, short-name: nid, nid-length: 4, base-url: "http://10.1.0.1:27777/cloud-init", public-keys: []}
+summary:
+  description: Whether the defaults were updated or left unchanged.
+  returned: always
+  type: dict
+  sample: {create: 0, update: 1, delete: 0, unchanged: 0}
+"""
+
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
+from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource
+
+KEY = "cluster-defaults"
+
+
+def main():
+    spec = dict((option, dict(type="str")) for option, _field in cloudinit.DEFAULT_FIELDS)
+    spec["nid_length"] = dict(type="int")
+    spec["public_keys"] = dict(type="list", elements="str", no_log=False)
+    spec["backend"] = dict(type="str", choices=list(cloudinit.BACKENDS), default="auto")
+    module = OpenCHAMIModule(argument_spec=spec)
+    p = module.params
+    desired = {"_": KEY}
+    errors = []
+    for option, field in cloudinit.DEFAULT_FIELDS:
+        value = p[option]
+        if value is None:
+            continue
+        if option == "nid_length" and value < 1:
+            errors.append("nid_length must be at least 1, got %d" % value)
+            continue
+        if value in ("", []):
+            errors.append("%s: an empty value cannot be set; the cloud-init server ignores empty values, so a default "
+                          "cannot be cleared" % option)
+            continue
+        desired[field] = value.rstrip("/") if option == "base_url" else value
+    if errors:
+        module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
+    try:
+        server = cloudinit.server_for(boot.client_getter(module), p["backend"])
+        current = dict(server.defaults(), _=KEY)
+        plan = resource.plan([desired], [current], "_", normalizers={"public-keys": cloudinit.empty_list})
+        resource.apply(plan, module.check_mode, update=lambda changes: server.set_defaults(changes[0].changes))
+    except ApiError as exc:
+        module.fail_api(exc)
+    after = dict(plan.changes[0].after)
+    after.pop("_")
+    result = resource.result(plan, defaults=after)
+    result["diff"] = dict((side, values.get(KEY, {})) for side, values in result["diff"].items())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cloud_init_info
+short_description: Read groups, cluster defaults and what nodes receive from the OpenCHAMI cloud-init server
+version_added: 0.1.0
+description:
+  - Returns the cloud-init groups (cloud-config, meta-data, description) and the cluster defaults.
+  - For the nodes in O(xnames), also returns what each would receive as C(meta-data), C(user-data) and C(vendor-data)
+    (and, with O(group_files=true), the group files its vendor-data includes), read through the server's
+    impersonation API (the server must run with C(--impersonation)); nodes must be known to SMD.
+  - The server learns group membership from SMD about once a minute, so a node's groups can lag behind SMD.
+  - The backend is detected (cloud-init server, or metadata-service, which is not supported yet and fails clearly).
+author:
+  - CSCS (@cscs)
+extends_documentation_fragment:
+  - cscs.openchami.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Reads only.
+options:
+  groups:
+    description: Only these groups (default all).
+    type: list
+    elements: str
+  xnames:
+    description: Nodes whose data to read, three requests each (more with O(group_files)), a few at a time.
+    type: list
+    elements: str
+  group_files:
+    description: Also read, for each node in O(xnames), the group files its vendor-data includes.
+    type: bool
+    default: false
+  backend:
+    description:
+      - V(auto) uses the cloud-init server found at the cloud_init (or metadata_service) address.
+      - V(metadata_service) fails with C(metadata-service backend is not supported yet).
+    type: str
+    choices: [auto, cloud_init, metadata_service]
+    default: auto
+seealso:
+  - module: cscs.openchami.cloud_init_group
+"""
+
+EXAMPLES = r"""
+- name: Groups and defaults
+  cscs.openchami.cloud_init_info:
+  register: ci
+
+- name: What a node receives, with its group files
+  cscs.openchami.cloud_init_info:
+    xnames: [x1000c0s0b0n0]
+    group_files: true
+  register: node_ci
+
+- name: Its hostname
+  ansible.builtin.debug:
+    msg: "{{ node_ci.nodes[0].meta_data['local-hostname'] }}"
+"""
+
+RETURN = r"""
+groups:
+  description: The groups, sorted by name, content decoded to text.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: compute, description: Compute nodes, meta_data: {}, content: "#cloud-config\n"}]
+defaults:
+  description: The cluster defaults, with the server's field names.
+  returned: always
+  type: dict
+  sample: {cluster-name: demo, short-name: nid, nid-length: 4}
+nodes:
+  description: What each node in O(xnames) receives.
+  returned: when O(xnames) is given
+  type: list
+  elements: dict
+  contains:
+    xname:
+      description: The node.
+      type: str
+    meta_data:
+      description: Its meta-data, parsed.
+      type: dict
+    user_data:
+      description: Its user-data text.
+      type: str
+    vendor_data:
+      description: Its vendor-data text (C(#include) and one URL per group).
+      type: str
+    groups:
+      description: The groups its meta-data lists.
+      type: list
+      elements: str
+    group_files:
+      description: Group name to the group file text the node receives.
+      type: dict
+      returned: when O(group_files=true)
+"""
+
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
+from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource, smd
+
+
+def node_data(server, name, group_files):
+    meta = server.meta_data(name)
+    user, vendor = [server.impersonate(name, what) for what in ("user-data", "vendor-data")]
+    groups = sorted(((((meta.get("instance_data") or {}).get("v1") or {}).get("vendor_data") or {}).get("groups")
+                     or {}).keys())
+    entry = {"xname": name, "meta_data": meta, "user_data": user, "vendor_data": vendor, "groups": groups}
+    if group_files:
+        entry["group_files"] = dict((g, server.impersonate(name, "%s.yaml" % g)) for g in groups)
+    return entry
+
+
+def main():
+    module = OpenCHAMIModule(argument_spec=dict(
+        groups=dict(type="list", elements="str"),
+        xnames=dict(type="list", elements="str"),
+        group_files=dict(type="bool", default=False),
+        backend=dict(type="str", choices=list(cloudinit.BACKENDS), default="auto"),
+    ))
+    p = module.params
+    errors, names = [], []
+    for value in p["xnames"] or []:
+        try:
+            names.append(boot.check_node(value))
+        except ValueError as exc:
+            errors.append("xnames: %s" % exc)
+    wanted = set()
+    for value in p["groups"] or []:
+        try:
+            wanted.add(smd.check_label(value))
+        except ValueError as exc:
+            errors.append("groups: %s" % exc)
+    if errors:
+        module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
+    try:
+        server = cloudinit.server_for(boot.client_getter(module), p["backend"])
+        groups, defaults = smd.parallel(lambda call: call(), [server.groups, server.defaults])
+        result = dict(changed=False, defaults=defaults,
+                      groups=[g for g in groups if not wanted or g["name"] in wanted])
+        if names:
+            result["nodes"] = smd.parallel(lambda n: node_data(server, n, p["group_files"]), names, server.workers)
+    except ApiError as exc:
+        module.fail_api(exc)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cscs.openchami.smd inventory plugin against the real SMD of the lab, run as AWX does (ansible-inventory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab import runtime
+
+GOLDEN = Path(__file__).parent / "golden"
+ACCESS_LINE = re.compile(rb'^\S+ - - \[[^\]]+\] "[A-Z]+ ')
+
+COMPONENTS = [
+    {"ID": "x1000c0s0b0n0", "State": "Ready", "Role": "Compute", "NID": 1, "Arch": "X86", "Class": "Mountain"},
+    {"ID": "x1000c0s0b0n1", "State": "Ready", "Role": "Compute", "NID": 2, "Arch": "X86", "Class": "Mountain"},
+    {"ID": "x1000c0s1b0n0", "State": "Off", "Role": "Compute", "NID": 3, "Arch": "ARM", "Class": "Mountain"},
+    {"ID": "x3000c0s19b1n0", "State": "Ready", "Role": "Service", "SubRole": "Worker", "NID": 900, "Arch": "X86",
+     "Class": "River"},
+    {"ID": "x1000c0s0b0", "State": "Ready"},  # a NodeBMC: not a Node, filtered out by default
+]
+INTERFACES = [
+    {"MACAddress": "02:00:00:00:00:02", "ComponentID": "x1000c0s0b0n0", "Description": "hsn",
+     "IPAddresses": [{"IPAddress": "10.250.0.1", "Network": "hsn"}]},
+    {"MACAddress": "02:00:00:00:00:01", "ComponentID": "x1000c0s0b0n0", "Description": "mgmt",
+     "IPAddresses": [{"IPAddress": "10.100.0.1", "Network": "nmn"}]},
+    {"MACAddress": "02:00:00:00:00:03", "ComponentID": "x1000c0s0b0n1", "Description": "mgmt",
+     "IPAddresses": [{"IPAddress": "10.100.0.2", "Network": "nmn"}]},
+    {"MACAddress": "02:00:00:00:00:04", "ComponentID": "x3000c0s19b1n0", "Description": "can",
+     "IPAddresses": [{"IPAddress": "192.168.9.10", "Network": "can"}]},
+]
+
+
+def fill(lab):
+    """Put the fixture data into SMD through its API."""
+    assert lab.api("smd", "POST", "/State/Components", json={"Components": COMPONENTS}).status_code == 204
+    for nic in INTERFACES:
+        assert lab.api("smd", "POST", "/Inventory/EthernetInterfaces", json=nic).status_code == 201
+    for group in ({"label": "compute", "description": "", "members": {"ids": ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n0"]}},
+                  {"label": "canary", "description": "", "tags": ["rollout"], "members": {"ids": ["x1000c0s0b0n0"]}}):
+        assert lab.api("smd", "POST", "/groups", json=group).status_code == 201
+    part = {"name": "p1", "description": "", "members": {"ids": ["x1000c0s0b0n0", "x1000c0s0b0n1"]}}
+    assert lab.api("smd", "POST", "/partitions", json=part).status_code == 201
+
+
+@pytest.fixture
+def filled(lab, clean_smd):
+    fill(lab)
+    return lab
+
+
+def source(lab, **options):
+    """An inventory source reading the lab SMD (token from the environment, as AWX injects it)."""
+    data = {"plugin": "cscs.openchami.smd", "service_uris": {"smd": lab.urls["smd"] + "/hsm/v2"}}
+    data.update(options)
+    return data
+
+
+def smd_requests(lab):
+    with open(runtime.log_file(lab.state, "smd"), "rb") as handle:
+        return sum(1 for line in handle if ACCESS_LINE.match(line))
+
+
+def group_hosts(listing, name):
+    return sorted(listing.get(name, {}).get("hosts", []))
+
+
+def normalise(listing):
+    """--list output without what changes between runs (timestamps SMD adds)."""
+    return json.loads(json.dumps(listing, sort_keys=True))
+
+
+def test_golden_listing(filled):
+    listing = filled.run_inventory(source(filled, ansible_host_networks=["nmn"]))
+    golden = GOLDEN / "inventory_basic.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(normalise(listing), indent=1, sort_keys=True) + "\n")
+    assert normalise(listing) == json.loads(golden.read_text())
+
+
+def test_host_variables_and_groups(filled):
+    listing = filled.run_inventory(source(filled, ansible_host_networks=["nmn"]))
+    hostvars = listing["_meta"]["hostvars"]
+    assert sorted(hostvars) == ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n0", "x3000c0s19b1n0"]
+    node = hostvars["x1000c0s0b0n0"]
+    assert node["ansible_host"] == "10.100.0.1"                      # the nmn address, not the first NIC's
+    assert node["smd_nid"] == 1 and node["smd_role"] == "Compute" and node["smd_class"] == "Mountain"
+    assert node["smd_groups"] == ["canary", "compute"] and node["smd_partition"] == "p1"
+    assert node["smd_macs"] == ["02:00:00:00:00:01", "02:00:00:00:00:02"]
+    assert node["smd_bmc"] == "x1000c0s0b0" and node["openchami_instance"] == "lab"   # the cluster name (OPENCHAMI_CLUSTER)
+    assert hostvars["x3000c0s19b1n0"]["ansible_host"] == "192.168.9.10"   # fallback: first IPv4
+    assert "ansible_host" not in hostvars["x1000c0s1b0n0"]                  # no interface at all
+    assert group_hosts(listing, "compute") == ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n0"]
+    assert group_hosts(listing, "partition_p1") == ["x1000c0s0b0n0", "x1000c0s0b0n1"]
+    assert group_hosts(listing, "role_service_worker") == ["x3000c0s19b1n0"]
+    assert group_hosts(listing, "arch_arm") == ["x1000c0s1b0n0"]
+    assert group_hosts(listing, "state_off") == ["x1000c0s1b0n0"]
+    assert len(group_hosts(listing, "instance_lab")) == 4
+
+
+def test_server_side_filters(filled):
+    served = smd_requests(filled)
+    listing = filled.run_inventory(source(filled, role=["Compute"], state=["Ready"], partition=["p1"]))
+    assert sorted(listing["_meta"]["hostvars"]) == ["x1000c0s0b0n0", "x1000c0s0b0n1"]
+    assert smd_requests(filled) - served == 4           # components, interfaces, groups, partitions
+    listing = filled.run_inventory(source(filled, group=["canary"], type=["Node"]))
+    assert sorted(listing["_meta"]["hostvars"]) == ["x1000c0s0b0n0"]
+    listing = filled.run_inventory(source(filled, type=["NodeBMC"]))
+    assert sorted(listing["_meta"]["hostvars"]) == ["x1000c0s0b0"]
+
+
+def test_hostnames_nid_template_and_prefix(filled):
+    listing = filled.run_inventory(source(filled, hostnames="nid", nid_width=4))
+    assert sorted(listing["_meta"]["hostvars"]) == ["nid0001", "nid0002", "nid0003", "nid0900"]
+    listing = filled.run_inventory(source(filled, hostnames="template", vars_prefix="oc_",
+                                          hostname_template="{{ oc_role | lower }}-{{ oc_nid }}"))
+    assert sorted(listing["_meta"]["hostvars"]) == ["compute-1", "compute-2", "compute-3", "service-900"]
+    assert listing["_meta"]["hostvars"]["compute-1"]["oc_id"] == "x1000c0s0b0n0"
+
+
+def test_legacy_names(filled):
+    listing = filled.run_inventory(source(filled, legacy_names=True))
+    assert sorted(listing["_meta"]["hostvars"]) == ["nid000001", "nid000002", "nid000003", "nid000900"]
+    assert group_hosts(listing, "grp_compute") == ["nid000001", "nid000002", "nid000003"]
+    assert group_hosts(listing, "prt_p1") == ["nid000001", "nid000002"]
+    legacy = listing["_meta"]["hostvars"]["nid000001"]["smd_component"]
+    assert legacy["ID"] == "x1000c0s0b0n0" and legacy["partitionName"] == "p1" and sorted(legacy["groupLabels"]) == ["canary", "compute"]
+
+
+def test_constructed_options(filled):
+    listing = filled.run_inventory(source(
+        filled, compose={"node_kind": "smd_class | lower"},
+        groups={"big_nids": "smd_nid > 100"},
+        keyed_groups=[{"key": "smd_class | lower", "prefix": "class"}]))
+    assert group_hosts(listing, "big_nids") == ["x3000c0s19b1n0"]
+    assert group_hosts(listing, "class_river") == ["x3000c0s19b1n0"]
+    assert listing["_meta"]["hostvars"]["x1000c0s0b0n0"]["node_kind"] == "mountain"
+
+
+def test_cache_hit_makes_no_request(filled, tmp_path):
+    options = dict(cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"),
+                   cache_timeout=3600)
+    src = tmp_path / "cached.smd.yml"           # the cache key is made from the source's path
+    src.write_text(yaml.safe_dump(source(filled, **options)))
+    first = filled.run_inventory(src)
+    filled.api("smd", "DELETE", "/State/Components/x1000c0s0b0n1")   # SMD changes; the cache does not
+    served = smd_requests(filled)
+    second = filled.run_inventory(src)
+    assert smd_requests(filled) == served
+    assert second == first
+    assert len(first["_meta"]["hostvars"]) == 4
+
+
+def test_credentials_only_in_environment_like_awx(filled):
+    """AWX injects credentials as environment variables; the source file holds none."""
+    src = filled.state / "tmp" / "awx.smd.yml"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text(yaml.safe_dump({"plugin": "cscs.openchami.smd"}))
+    env = filled.ansible_env()
+    for key in ("ACCESS_TOKEN", "LAB_ACCESS_TOKEN", "OCHAMI_CONFIG", "OPENCHAMI_CLUSTER"):
+        env.pop(key, None)
+    env.update(OPENCHAMI_URI=filled.urls["smd"], OPENCHAMI_TOKEN=filled.token)
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["_meta"]["hostvars"]) == 4
+    assert filled.token not in proc.stdout + proc.stderr
+
+
+def test_auth_failure_is_clear(filled):
+    src = filled.state / "tmp" / "bad.smd.yml"
+    src.write_text(yaml.safe_dump(source(filled, token=filled.mint(expired=True))))
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=filled.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+    text = proc.stdout + proc.stderr
+    assert "OpenCHAMI instance lab could not be read" in text
+    assert "HTTP 401" in text and "expired at" in text
+
+
+def test_one_instance_down_others_load(filled):
+    instances = [{"name": "alps", "service_uris": {"smd": filled.urls["smd"] + "/hsm/v2"}},
+                 {"name": "eiger", "service_uris": {"smd": "http://127.0.0.1:9/hsm/v2"}, "retries": 0}]
+    src = filled.state / "tmp" / "fleet.smd.yml"
+    src.write_text(yaml.safe_dump({"plugin": "cscs.openchami.smd", "instances": instances}))
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=filled.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0
+    assert "OpenCHAMI instance eiger could not be read" in proc.stderr and "service unreachable" in proc.stderr
+    listing = json.loads(proc.stdout)
+    assert len(group_hosts(listing, "instance_alps")) == 4
+    src.write_text(yaml.safe_dump({"plugin": "cscs.openchami.smd", "instances": instances, "strict": True}))
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=filled.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+    assert "OpenCHAMI instance eiger could not be read" in proc.stdout + proc.stderr
+    assert not json.loads(proc.stdout or "{}").get("_meta", {}).get("hostvars")

@@ -1,0 +1,305 @@
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The SMD modules against the real SMD of the lab (JWT auth on), through real ansible-playbook runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+
+import pytest
+
+from lab import runtime
+
+ACCESS_LINE = re.compile(rb'^\S+ - - \[[^\]]+\] "[A-Z]+ ')
+
+NODES = [
+    {"ID": "x1000c0s0b0n0", "State": "Ready", "Role": "Compute", "NID": 1, "Arch": "X86"},
+    {"ID": "x1000c0s0b0n1", "State": "Ready", "Role": "Compute", "NID": 2, "Arch": "X86"},
+    {"ID": "x1000c0s1b0n0", "State": "Ready", "Role": "Compute", "NID": 3, "Arch": "X86"},
+]
+
+
+def dump(lab):
+    """Everything SMD holds, as one comparable structure."""
+    return {
+        "components": lab.api("smd", "GET", "/State/Components").json()["Components"],
+        "interfaces": lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json(),
+        "groups": lab.api("smd", "GET", "/groups").json(),
+        "partitions": lab.api("smd", "GET", "/partitions").json(),
+        "endpoints": lab.api("smd", "GET", "/Inventory/RedfishEndpoints").json()["RedfishEndpoints"],
+    }
+
+
+def run_task(lab, module, args, check=False, diff=False, env=None):
+    """Run one task of ``module`` with real ansible-playbook; return its registered result and the process."""
+    result_file = lab.state / "tmp" / ("result-%s.json" % uuid.uuid4().hex)
+    playbook = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "under test", "cscs.openchami." + module: args, "register": "out", "ignore_errors": True,
+         "check_mode": check, "diff": diff},
+        {"ansible.builtin.copy": {"content": "{{ out | to_json }}", "dest": str(result_file), "mode": "0600"},
+         "check_mode": False},
+    ]}]
+    saved = dict(lab.env)
+    lab.env.update(env or {})
+    try:
+        proc = lab.run_playbook(playbook, args=["-v"])
+    finally:
+        lab.env.clear()
+        lab.env.update(saved)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = json.loads(result_file.read_text())
+    result_file.unlink()
+    return result, proc
+
+
+def task(lab, module, args, **kwargs):
+    """The registered result of one task of ``module``."""
+    return run_task(lab, module, args, **kwargs)[0]
+
+
+def smd_requests(lab):
+    """Requests SMD has served so far, counted from its access log."""
+    with open(runtime.log_file(lab.state, "smd"), "rb") as handle:
+        return sum(1 for line in handle if ACCESS_LINE.match(line))
+
+
+def restart_smd(lab):
+    runtime.stop(lab.state, "smd", timeout=2)
+    lab.lab._wave([lab.lab._smd()])  # pylint: disable=protected-access
+
+
+def components_by_id(lab):
+    return dict((c["ID"], c) for c in lab.api("smd", "GET", "/State/Components").json()["Components"])
+
+
+def test_component_lifecycle(lab, clean_smd):
+    out = task(lab, "smd_component", {"components": NODES})
+    assert out["changed"] and out["summary"]["create"] == 3
+    stored = components_by_id(lab)
+    assert stored["x1000c0s1b0n0"]["NID"] == 3 and stored["x1000c0s1b0n0"]["State"] == "Ready"
+
+    out = task(lab, "smd_component", {"components": NODES})
+    assert out["changed"] is False and out["summary"]["unchanged"] == 3
+
+    # one field of one node; Arch (not given) stays; xname in odd case and leading zeros
+    change = {"ID": "X1000C00S0B0N01", "Role": "Service", "SubRole": "Worker", "Enabled": False}
+    out = task(lab, "smd_component", {"components": [change]}, diff=True)
+    assert out["changed"] and out["summary"]["update"] == 1
+    assert out["diff"]["before"]["x1000c0s0b0n1"]["Role"] == "Compute"
+    assert out["diff"]["after"]["x1000c0s0b0n1"] == {"Role": "Service", "SubRole": "Worker", "Enabled": False}
+    node = components_by_id(lab)["x1000c0s0b0n1"]
+    assert (node["Role"], node["SubRole"], node["Enabled"], node["Arch"], node["NID"]) == ("Service", "Worker", False, "X86", 2)
+
+    out = task(lab, "smd_component", {"components": [{"ID": "x1000c0s0b0n1"}], "state": "absent"})
+    assert out["changed"]
+    assert "x1000c0s0b0n1" not in components_by_id(lab)
+    out = task(lab, "smd_component", {"components": [{"ID": "x1000c0s0b0n1"}], "state": "absent"})
+    assert out["changed"] is False
+
+
+def test_component_check_mode_writes_nothing(lab, clean_smd):
+    task(lab, "smd_component", {"components": NODES[:1]})
+    before = dump(lab)
+    out = task(lab, "smd_component", {"components": NODES[1:] + [dict(NODES[0], State="Off")]}, check=True, diff=True)
+    assert out["changed"] and out["summary"] == {"create": 2, "update": 1, "delete": 0, "unchanged": 0}
+    assert out["diff"]["after"]["x1000c0s0b0n0"] == {"State": "Off"}
+    assert dump(lab) == before
+
+
+def test_bulk_update_is_a_few_requests(lab, clean_smd):
+    nodes = [{"ID": "x1001c%ds%db%dn%d" % (c, s, b, n), "State": "Ready", "NID": 100 + i}
+             for i, (c, s, b, n) in enumerate((c, s, b, n) for c in range(8) for s in range(8) for b in range(2) for n in range(2))]
+    task(lab, "smd_component", {"components": nodes})
+    served = smd_requests(lab)
+    out = task(lab, "smd_component", {"components": [{"ID": n["ID"], "Enabled": False, "State": "Off"} for n in nodes]})
+    assert out["summary"]["update"] == 256
+    # one GET, one BulkStateData, one BulkEnabled
+    assert smd_requests(lab) - served == 3
+    assert all(not c["Enabled"] and c["State"] == "Off" for c in components_by_id(lab).values())
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"ID": "x1000c9s0b0n0"}, "item 1 field ID: invalid xname 'x1000c9s0b0n0'"),
+    ({"ID": "x1000c0s0b0n0", "State": "Running"}, "item 1 field State: State 'Running' is not one of"),
+    ({"ID": "x1000c0s0b0n0", "NID": -4}, "item 1 field NID: NID -4 must not be negative"),
+])
+def test_component_bad_input_changes_nothing(lab, clean_smd, bad, message):
+    before = dump(lab)
+    out = task(lab, "smd_component", {"components": [NODES[0], bad]})
+    assert out["failed"] and message in out["msg"] and "nothing was changed" in out["msg"]
+    assert dump(lab) == before
+
+
+def test_component_info_filters(lab, clean_smd):
+    service = {"ID": "x1000c0s2b0n0", "State": "Off", "Role": "Service", "NID": 50}
+    task(lab, "smd_component", {"components": NODES + [service]})
+    out = task(lab, "smd_component_info", {"role": ["Compute"], "type": ["Node"]})
+    assert [c["ID"] for c in out["components"]] == ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n0"]
+    out = task(lab, "smd_component_info", {"nid_ranges": ["2-3", "50"]})
+    assert [c["NID"] for c in out["components"]] == [2, 3, 50]
+    out = task(lab, "smd_component_info", {"nid_ranges": ["9-1"]})
+    assert out["failed"] and "nid_ranges item 0: '9-1'" in out["msg"]
+
+
+def test_groups_and_partitions(lab, clean_smd):
+    task(lab, "smd_component", {"components": NODES})
+    groups = [{"label": "compute", "description": "all", "tags": ["alps"], "members": [n["ID"] for n in NODES]},
+              {"label": "canary", "members": ["x1000c0s0b0n0"], "exclusive_group": "waves"}]
+    out = task(lab, "smd_group", {"groups": groups})
+    assert out["summary"]["create"] == 2
+    out = task(lab, "smd_group", {"groups": [dict(groups[0], members=list(reversed(groups[0]["members"])))]})
+    assert out["changed"] is False
+    out = task(lab, "smd_group", {"groups": [{"label": "compute", "members": ["X1000C0S0B0N0"]}], "members_mode": "remove"},
+               diff=True)
+    assert out["changed"]
+    stored = dict((g["label"], g) for g in lab.api("smd", "GET", "/groups").json())
+    assert sorted(stored["compute"]["members"]["ids"]) == ["x1000c0s0b0n1", "x1000c0s1b0n0"]
+    assert stored["compute"]["description"] == "all"            # not given above: kept
+    out = task(lab, "smd_group", {"groups": [{"label": "canary", "members": ["x1000c0s0b0n1"]}], "members_mode": "add"})
+    assert sorted(dict((g["label"], g) for g in lab.api("smd", "GET", "/groups").json())["canary"]["members"]["ids"]) == [
+        "x1000c0s0b0n0", "x1000c0s0b0n1"]
+    # exclusive group cannot change: rejected before any write
+    before = dump(lab)
+    out = task(lab, "smd_group", {"groups": [{"label": "canary", "exclusive_group": "other"}]})
+    assert out["failed"] and "exclusive_group of existing group canary cannot be changed" in out["msg"]
+    assert dump(lab) == before
+
+    out = task(lab, "smd_partition", {"partitions": [{"name": "p1", "members": ["x1000c0s0b0n0", "x1000c0s0b0n1"]}]})
+    assert out["changed"]
+    out = task(lab, "smd_partition", {"partitions": [{"name": "p1", "members": ["x1000c0s0b0n1", "x1000c0s1b0n0"]}]})
+    assert out["changed"]
+    out = task(lab, "smd_group_info", {"memberships": True})
+    assert [p["members"] for p in out["partitions"]] == [["x1000c0s0b0n1", "x1000c0s1b0n0"]]
+    member = dict((m["id"], m) for m in out["memberships"])["x1000c0s0b0n1"]
+    assert sorted(member["groupLabels"]) == ["canary", "compute"] and member["partitionName"] == "p1"
+    out = task(lab, "smd_group", {"groups": [{"label": "canary"}], "state": "absent"})
+    assert out["changed"] and "canary" not in [g["label"] for g in lab.api("smd", "GET", "/groups").json()]
+
+
+def test_group_unknown_member_fails_clearly(lab, clean_smd):
+    out = task(lab, "smd_group", {"groups": [{"label": "ghosts", "members": ["x9c0s0b0n0"]}]})
+    assert out["failed"]
+    assert "POST" in out["msg"] and "/groups" in out["msg"]
+    assert "ghosts" not in [g["label"] for g in lab.api("smd", "GET", "/groups").json()]
+
+
+def test_ethernet_interfaces(lab, clean_smd):
+    task(lab, "smd_component", {"components": NODES})
+    nics = [{"mac": "DE-AD-BE-EF-00-01", "component_id": "x1000c0s0b0n0", "description": "nmn",
+             "ip_addresses": [{"ip_address": "10.1.0.1", "network": "nmn"}, {"ip_address": "10.2.0.1", "network": "hsn"}]},
+            {"mac": "deadbeef0002", "component_id": "x1000c0s0b0n1"}]
+    out = task(lab, "smd_ethernet_interface", {"interfaces": nics})
+    assert out["summary"]["create"] == 2
+    nics[0]["ip_addresses"].reverse()
+    nics[0]["mac"] = "de:ad:be:ef:00:01"
+    out = task(lab, "smd_ethernet_interface", {"interfaces": nics})
+    assert out["changed"] is False
+    out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:02", "description": "bmc"}]})
+    assert out["summary"]["update"] == 1
+    stored = lab.api("smd", "GET", "/Inventory/EthernetInterfaces/deadbeef0002").json()
+    assert stored["Description"] == "bmc" and stored["ComponentID"] == "x1000c0s0b0n1"
+    out = task(lab, "smd_ethernet_interface_info", {"component_ids": ["x1000c0s0b0n0"]})
+    assert [i["MACAddress"] for i in out["interfaces"]] == ["de:ad:be:ef:00:01"]
+    before = dump(lab)
+    out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:09"}, {"mac": "DE:AD:BE:EF:00:09"}]})
+    assert out["failed"] and "de:ad:be:ef:00:09 appears more than once" in out["msg"]
+    out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:0a"}, {"mac": "zz:00"}]})
+    assert out["failed"] and "item 1 field MACAddress: invalid MAC address 'zz:00'" in out["msg"]
+    assert dump(lab) == before
+    out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:02"}], "state": "absent"})
+    assert out["changed"] and len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 1
+
+
+ENDPOINT = {
+    "id": "x1000c1s0b0", "fqdn": "172.16.0.101", "user": "root", "password": "bmc-secret-Zz9",
+    "inventory": {
+        "Managers": [{"uri": "/redfish/v1/Managers/BMC", "name": "BMC", "actions": ["ForceRestart"],
+                      "ethernet_interfaces": [{"mac": "de:ca:fc:0f:ee:ee", "ip": "172.16.0.101"}]}],
+        "Systems": [{"uri": "/redfish/v1/Systems/Node%d" % i, "uuid": "7a1c2f3e-0000-4000-8000-00000000000%d" % i,
+                     "name": "node%d" % i, "actions": ["On", "ForceOff"],
+                     "ethernet_interfaces": [{"mac": "de:ad:be:ee:ee:f%d" % i, "ip": "172.16.0.%d" % (i + 1),
+                                              "description": "nmn"}]} for i in range(2)],
+    },
+}
+
+
+def test_redfish_endpoint_with_inventory(lab, clean_smd):
+    out, proc = run_task(lab, "smd_redfish_endpoint", {"endpoints": [ENDPOINT]}, diff=True)
+    assert out["changed"] and out["summary"]["create"] == 1
+    assert "bmc-secret-Zz9" not in proc.stdout
+    comps = components_by_id(lab)
+    assert {"x1000c1s0b0", "x1000c1s0b0n0", "x1000c1s0b0n1"} <= set(comps)
+    macs = dict((i["MACAddress"], i["ComponentID"]) for i in lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json())
+    assert macs["de:ad:be:ee:ee:f1"] == "x1000c1s0b0n1" and macs["de:ca:fc:0f:ee:ee"] == "x1000c1s0b0"
+    out = task(lab, "smd_redfish_endpoint", {"endpoints": [ENDPOINT]})
+    assert out["changed"] is False
+    # SMD lost a derived interface: the module notices and re-sends the inventory
+    lab.api("smd", "DELETE", "/Inventory/EthernetInterfaces/deadbeeeeef1")
+    out = task(lab, "smd_redfish_endpoint", {"endpoints": [ENDPOINT]})
+    assert out["changed"] and out["summary"]["update"] == 1
+    assert "de:ad:be:ee:ee:f1" in [i["MACAddress"] for i in lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()]
+    out = task(lab, "smd_redfish_endpoint_info", {"component_endpoints": True})
+    assert [e["ID"] for e in out["endpoints"]] == ["x1000c1s0b0"] and "Password" not in out["endpoints"][0]
+    assert {"x1000c1s0b0n0", "x1000c1s0b0n1"} <= set(e["ID"] for e in out["component_endpoints"])
+    out = task(lab, "smd_redfish_endpoint", {"endpoints": [{"id": "x1000c1s0b0"}], "state": "absent"})
+    assert out["changed"] and not lab.api("smd", "GET", "/Inventory/RedfishEndpoints").json()["RedfishEndpoints"]
+
+
+def test_smd_info_dumps_everything(lab, clean_smd):
+    task(lab, "smd_component", {"components": NODES})
+    task(lab, "smd_group", {"groups": [{"label": "compute", "members": ["x1000c0s0b0n0"]}]})
+    out = task(lab, "smd_info", {})
+    assert [c["ID"] for c in out["components"]] == [n["ID"] for n in NODES]
+    assert out["groups"] == [{"label": "compute", "description": "", "members": ["x1000c0s0b0n0"]}] or \
+        out["groups"][0]["members"] == ["x1000c0s0b0n0"]
+    assert set(out) >= {"interfaces", "partitions", "redfish_endpoints", "component_endpoints"}
+
+
+def test_expired_and_missing_token(lab, clean_smd):
+    out = task(lab, "smd_component", {"components": NODES[:1], "token": lab.mint(expired=True)})
+    assert out["failed"] and "HTTP 401" in out["msg"] and "expired at" in out["msg"]
+    out = task(lab, "smd_component", {"components": NODES[:1]},
+               env={"ACCESS_TOKEN": "", "LAB_ACCESS_TOKEN": "", "OPENCHAMI_CLUSTER": "lab"})
+    assert out["failed"] and "HTTP 401" in out["msg"] and "no token was found" in out["msg"]
+    assert not lab.api("smd", "GET", "/State/Components").json()["Components"]
+
+
+def test_unreachable_service_is_clear(lab, clean_smd):
+    unreachable = {"smd": "http://127.0.0.1:9/hsm/v2"}
+    out = task(lab, "smd_component", {"components": NODES[:1], "service_uris": unreachable, "retries": 1})
+    assert out["failed"] and "POST" not in out["msg"] and "service unreachable after 2 attempt(s)" in out["msg"]
+
+
+def test_src_file_and_bad_file(lab, clean_smd, tmp_path):
+    good = tmp_path / "nodes.json"
+    good.write_text(json.dumps(NODES))
+    out = task(lab, "smd_component", {"src": str(good)})
+    assert out["summary"]["create"] == 3
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- {ID: x1000c0s3b0n0, NID: one}\n- {ID: x1000c0s3b0n1, NID: 7}\n")
+    out = task(lab, "smd_component", {"src": str(bad)})
+    assert out["failed"] and "item 0" in out["msg"] and str(bad) in out["msg"]
+    assert "x1000c0s3b0n1" not in components_by_id(lab)
+
+
+def test_smd_restart_during_bulk_apply_converges(lab, clean_smd, tmp_path):
+    """Kill SMD while 600 interfaces are being written; after it is back, a re-run completes the set."""
+    nodes = [{"ID": "x1002c%ds%db%dn%d" % (i // 64, (i // 4) % 16, (i // 2) % 2, i % 2), "State": "Ready"} for i in range(300)]
+    task(lab, "smd_component", {"components": nodes})
+    nics = [{"mac": "02:10:00:00:%02x:%02x" % (i >> 8, i & 255), "component_id": nodes[i % 300]["ID"]} for i in range(600)]
+    src = tmp_path / "nics.json"
+    src.write_text(json.dumps(nics))
+    killer = threading.Timer(1.5, restart_smd, args=(lab,))
+    killer.start()
+    try:
+        task(lab, "smd_ethernet_interface", {"src": str(src), "workers": 2, "retries": 8})
+    finally:
+        killer.join()
+    out = task(lab, "smd_ethernet_interface", {"src": str(src), "retries": 8})
+    assert not out.get("failed"), out.get("msg")
+    assert len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 600
+    out = task(lab, "smd_ethernet_interface", {"src": str(src)})
+    assert out["changed"] is False
