@@ -10,7 +10,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export PATH := $(BIN):$(PATH)
 ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test
 
-.PHONY: test venv lint sanity units integration collection-tree lab-up lab-down demo clean
+.PHONY: test venv system-deps lint sanity units integration collection-tree lab-up lab-down demo clean
 
 test: venv lint sanity units integration
 	@echo "make test: all stages passed"
@@ -45,10 +45,16 @@ sanity: venv collection-tree $(GET_PIP)
 units: venv collection-tree
 	$(ANSIBLE_TEST) units --local --python 3.11 --color no
 
-integration: venv
+# What the lab needs from the system: PostgreSQL server binaries (Debian) and Go (the machine's).
+system-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	@command -v go >/dev/null || { echo "Go (1.26 or later) is needed to build the OpenCHAMI services" >&2; exit 1; }
+
+integration: venv system-deps
 	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests/integration -p no:cacheprovider -ra
 
-lab-up: venv
+lab-up: venv system-deps
 	$(BIN)/python -m lab up
 
 lab-down: venv

@@ -42,13 +42,14 @@ DEFAULT_PORTS = {
     "postgres": 27432,
     "auth": 27770,
     "smd": 27779,
+    "smd2": 27789,  # a second SMD (another instance: fleet views, the CSM side of a migration)
     "bss": 27778,
     "cloud-init": 27777,
     "boot-service": 27776,
     "power-control": 28007,  # fixed in power-control (":28007", all interfaces): cannot be changed
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
-SERVICES = ("smd", "bss", "cloud-init", "boot-service", "power-control")
+SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "power-control")
 DEFAULT_SERVICES = SERVICES + ("bmcs",)
 NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "power-control": ("smd",)}
 DEFAULT_BMCS = 4
@@ -58,7 +59,7 @@ MOCKUPS_ROOT = Path("/work/shared/redfish-mockups")
 CLUSTER = "lab"
 ACCESS_TOKEN_LIFETIME = 30 * 24 * 3600
 BOOTSTRAP_TOKEN = "lab-bootstrap-token"  # boot-service exchanges it at the lab token endpoint, which accepts anything
-DB = {"smd": ("smd", "smd", "hmsds"), "bss": ("bssuser", "bssuser", "bssdb")}
+DB = {"smd": ("smd", "smd", "hmsds"), "smd2": ("smd2", "smd2", "hmsds2"), "bss": ("bssuser", "bssuser", "bssdb")}
 READY_TIMEOUT = 90
 
 
@@ -157,25 +158,26 @@ class Lab:
                     self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}), runtime.REPO_ROOT,
                     lambda: runtime.http_ok(self.url("auth") + "/health"), "GET /health", self.url("auth"), (HOST, port))
 
-    def _smd_env(self) -> dict:
-        user, password, database = DB["smd"]
+    def _smd_env(self, name: str = "smd") -> dict:
+        user, password, database = DB[name]
         return {"SMD_DBHOST": HOST, "SMD_DBPORT": self.ports["postgres"], "SMD_DBNAME": database, "SMD_DBUSER": user,
                 "SMD_DBPASS": password, "SMD_DBOPTS": "sslmode=disable", "SMD_DBTYPE": "postgres"}
 
-    def _smd(self) -> Proc:
+    def _smd(self, name: str = "smd") -> Proc:
+        """SMD, or with ``name="smd2"`` a second SMD (own database and port, same binary and auth)."""
         entry = self.entries["smd"]
-        port = self.ports["smd"]
+        port = self.ports[name]
         argv = [str(self.binary("smd", "smd")), "-http-listen", f"{HOST}:{port}", "-tls-cert", "", "-tls-key", "",
                 "-jwks-url", self.jwks_url, "-auth-backend", "tokensmith", "-auth-issuer", labjwt.ISSUER,
                 "-auth-audiences", labjwt.AUDIENCE]
 
         def prepare():
-            self.pg.ensure_database(*DB["smd"])
+            self.pg.ensure_database(*DB[name])
             migrations = self._module_dir(entry) / "migrations" / "postgres"
-            self._run_init("smd-init", [str(self.binary("smd", "smd-init")), "-migrationsdir", str(migrations)],
-                           self._env(self._smd_env()))
-        url = self.url("smd")
-        return Proc("smd", argv, self._env(self._smd_env()), self.state / "smd",
+            self._run_init(name + "-init", [str(self.binary("smd", "smd-init")), "-migrationsdir", str(migrations)],
+                           self._env(self._smd_env(name)))
+        url = self.url(name)
+        return Proc(name, argv, self._env(self._smd_env(name)), self.state / name,
                     lambda: runtime.http_ok(url + "/hsm/v2/service/ready"), "GET /hsm/v2/service/ready", url,
                     (HOST, port), entry.version, prepare=prepare)
 
@@ -375,7 +377,7 @@ class Lab:
         labjwt.load_key(self.state)
         self._wave([self._auth()])
         self._wave([self._smd()])
-        later = {"bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
+        later = {"smd2": lambda: self._smd("smd2"), "bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
                  "power-control": self._power_control}
         wave = [later[name]() for name in names if name in later]
         wave += [self._bmc(index) for index in range(1, bmcs + 1)]
@@ -477,9 +479,12 @@ class Lab:
         for name, (key, suffix) in api.items():
             if name in urls:
                 cluster[key] = {"uri": urls[name] + suffix}
+        # the second SMD is a second cluster ("lab2"), as a second OpenCHAMI instance would be
+        second = [{"name": CLUSTER + "2", "cluster": {"enable-auth": True, "smd": {"uri": urls["smd2"] + "/hsm/v2"}}}] \
+            if "smd2" in urls else []
         ochami.write_text("# written by `python -m lab up`\n" + yaml.safe_dump(
             {"log": {"format": "basic", "level": "warning"}, "default-cluster": CLUSTER,
-             "clusters": [{"name": CLUSTER, "cluster": cluster}]}, sort_keys=False), encoding="utf-8")
+             "clusters": [{"name": CLUSTER, "cluster": cluster}] + second}, sort_keys=False), encoding="utf-8")
         versions = {name: self.entries[name].version for name in names if name in self.entries}
         info = {
             "state": str(self.state), "cluster": CLUSTER, "services": [n for n in names if n in SERVICES],
@@ -570,7 +575,7 @@ class Lab:
             url = record.get("ready_url") or record.get("url", "")
             ready = False
             if alive:
-                checks = {"smd": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status", "cloud-init": "/version",
+                checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status", "cloud-init": "/version",
                           "boot-service": "/health", "power-control": "/readiness", "auth": "/health"}
                 if name in checks:
                     ready = runtime.http_ok(record["url"] + checks[name], (200, 204))

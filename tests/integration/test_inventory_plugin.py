@@ -68,6 +68,11 @@ def smd_requests(lab):
         return sum(1 for line in handle if ACCESS_LINE.match(line))
 
 
+def plain(obj):
+    """json object hook dropping ansible-core's ``{"__ansible_unsafe": X}`` wrapping."""
+    return obj["__ansible_unsafe"] if set(obj) == {"__ansible_unsafe"} else obj
+
+
 def group_hosts(listing, name):
     return sorted(listing.get(name, {}).get("hosts", []))
 
@@ -200,3 +205,31 @@ def test_one_instance_down_others_load(filled):
                           env=filled.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
     assert "OpenCHAMI instance eiger could not be read" in proc.stdout + proc.stderr
     assert not json.loads(proc.stdout or "{}").get("_meta", {}).get("hostvars")
+
+
+def test_two_instances_at_once(filled):
+    """Two real SMDs (the lab's smd and smd2), as two OpenCHAMI instances: every host knows its instance."""
+    lab = filled
+    for path in ("/State/Components", "/Inventory/EthernetInterfaces"):
+        lab.api("smd2", "DELETE", path)
+    other = [{"ID": "x9000c0s0b0n0", "State": "Ready", "Role": "Compute", "NID": 1},
+             {"ID": "x1000c0s0b0n0", "State": "Ready", "Role": "Compute", "NID": 1}]   # same xname as in the first
+    assert lab.api("smd2", "POST", "/State/Components", json={"Components": other}).status_code == 204
+    try:
+        src = lab.state / "tmp" / "two.smd.yml"
+        src.write_text(yaml.safe_dump({"plugin": "cscs.openchami.smd", "instances": [
+            {"name": "alps", "service_uris": {"smd": lab.urls["smd"] + "/hsm/v2"}},
+            {"name": "eiger", "cluster": "lab2"},          # address from the ochami config, token from the environment
+        ]}))
+        proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                              env=lab.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        listing = json.loads(proc.stdout, object_hook=plain)
+        hostvars = listing["_meta"]["hostvars"]
+        assert group_hosts(listing, "instance_eiger") == ["eiger_x1000c0s0b0n0", "x9000c0s0b0n0"]
+        assert len(group_hosts(listing, "instance_alps")) == 4
+        assert hostvars["x9000c0s0b0n0"]["openchami_instance"] == "eiger"
+        assert hostvars["eiger_x1000c0s0b0n0"]["smd_id"] == "x1000c0s0b0n0"
+        assert "exists in instances alps and eiger" in proc.stderr
+    finally:
+        lab.api("smd2", "DELETE", "/State/Components")
