@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 # ansible-test must run from a path ending in ansible_collections/<namespace>/<name>
-COLL_ROOT := $(HOME)/.cache/cscs-openchami/collections
+COLL_ROOT := $(HOME)/.cache/cscs-openchami/$(shell echo "$(CURDIR)" | md5sum | cut -c1-8)/collections
 COLL := $(COLL_ROOT)/ansible_collections/cscs/openchami
 GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export PATH := $(BIN):$(PATH)
@@ -35,8 +35,9 @@ $(GET_PIP):
 	mkdir -p $(dir $@)
 	printf 'import ensurepip\nensurepip.bootstrap(upgrade=True, default_pip=True)\n' > $@
 
-lint: venv
-	$(BIN)/ansible-lint --offline -q
+# Linted in the ansible_collections/cscs/openchami copy, so playbooks resolve cscs.openchami.* there.
+lint: venv collection-tree
+	cd $(COLL) && ANSIBLE_COLLECTIONS_PATH=$(COLL_ROOT) $(BIN)/ansible-lint --offline -q
 	$(BIN)/antsibull-changelog lint
 
 sanity: venv collection-tree $(GET_PIP)
