@@ -257,6 +257,7 @@ def lab():
         try:
             info = instance.up()
         except runtime.LabError as exc:
+            instance.down()  # leave nothing half-started behind
             pytest.fail(f"lab up failed: {exc}\n" + "\n".join(messages), pytrace=False)
         started = bool(info["started"])
         if started:
