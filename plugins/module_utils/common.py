@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 
@@ -21,6 +22,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.cscs.openchami.plugins.module_utils.auth import (
     TokenAuth, cluster_from_config, load_ochami_config, service_url)
+from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError, Client, SERVICE_PATHS)
 
@@ -160,6 +162,16 @@ class OpenCHAMIModule(AnsibleModule):
                     break
             self.fail_json(msg="invalid %s in %s, nothing was changed: %s" % (name, src, "; ".join(bad or checked.error_messages)))
         return checked.validated_parameters[name]
+
+    @contextlib.contextmanager
+    def guard(self):
+        """Turn bad input (:class:`ValidationError`) and API failures into fail_json: no traceback, no secret."""
+        try:
+            yield
+        except ValidationError as exc:
+            self.fail_json(msg=str(exc), errors=exc.errors)
+        except ApiError as exc:
+            self.fail_api(exc)
 
     def fail_api(self, exc, **result):
         """Fail with an :class:`ApiError`; the message has no secret in it."""

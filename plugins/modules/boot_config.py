@@ -155,7 +155,6 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, resource, smd
 
 
@@ -173,16 +172,12 @@ def main():
         backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
     ), required_one_of=[("hosts", "macs", "nids", "groups", "src")], mutually_exclusive=[("hosts", "src")])
     p = module.params
-    try:
+    with module.guard():
         boot.check_params(p["params"])
         names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=module.items("hosts"),
                                    macs=p["macs"], nids=p["nids"], groups=p["groups"])
         backend = boot.backend_for(boot.client_getter(module), p["backend"])
         plan = boot.plan(backend, names, p["state"], p["kernel"], p["initrd"], p["params"], module.check_mode)
-    except resource.ValidationError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(**resource.result(plan, backend=backend.name, nodes=plan.resources()))
 
 

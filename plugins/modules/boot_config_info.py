@@ -118,8 +118,7 @@ boot_configs:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
-from ansible_collections.cscs.openchami.plugins.module_utils import boot, resource, smd, xname
+from ansible_collections.cscs.openchami.plugins.module_utils import boot, smd, xname
 
 
 def main():
@@ -132,7 +131,7 @@ def main():
         backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
     ))
     p = module.params
-    try:
+    with module.guard():
         selected = any(p[k] for k in ("hosts", "macs", "nids", "groups"))
         names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=p["hosts"], macs=p["macs"],
                                    nids=p["nids"], groups=p["groups"]) if selected else None
@@ -151,10 +150,6 @@ def main():
             scripts = smd.parallel(backend.boot_script, names)
             for entry, script in zip(configs, scripts):
                 entry["boot_script"] = script
-    except resource.ValidationError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(changed=False, backend=backend.name, boot_configs=configs)
 
 

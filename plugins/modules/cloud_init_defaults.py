@@ -96,7 +96,6 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource
 
 KEY = "cluster-defaults"
@@ -125,13 +124,11 @@ def main():
         desired[field] = value.rstrip("/") if option == "base_url" else value
     if errors:
         module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
-    try:
+    with module.guard():
         server = cloudinit.server_for(boot.client_getter(module), p["backend"])
         current = dict(server.defaults(), _=KEY)
         plan = resource.plan([desired], [current], "_", normalizers={"public-keys": cloudinit.empty_list})
         resource.apply(plan, module.check_mode, update=lambda changes: server.set_defaults(changes[0].changes))
-    except ApiError as exc:
-        module.fail_api(exc)
     after = dict(plan.changes[0].after)
     after.pop("_")
     result = resource.result(plan, defaults=after)

@@ -110,7 +110,6 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource, smd
 
 
@@ -135,14 +134,12 @@ def main():
             module.fail_json(msg="invalid cloud-config for group %s, nothing was changed: %s" % (name, exc),
                              line=exc.line, column=exc.column)
     desired = {"name": name, "content": p["content"], "meta_data": p["meta_data"], "description": p["description"]}
-    try:
+    with module.guard():
         server = cloudinit.server_for(boot.client_getter(module), p["backend"])
         current = [g for g in server.groups() if g["name"] == name]
         plan = resource.plan([desired], current, "name", state=p["state"])
         resource.apply(plan, module.check_mode, upsert=lambda changes: server.put_group(changes[0].after),
                        delete=lambda changes: server.delete_group(name))
-    except ApiError as exc:
-        module.fail_api(exc)
     result = resource.result(plan)
     if p["state"] == "present":
         result["group"] = plan.changes[0].after

@@ -111,7 +111,6 @@ nodes:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource, smd
 
 
@@ -148,15 +147,13 @@ def main():
             errors.append("groups: %s" % exc)
     if errors:
         module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
-    try:
+    with module.guard():
         server = cloudinit.server_for(boot.client_getter(module), p["backend"])
         groups, defaults = smd.parallel(lambda call: call(), [server.groups, server.defaults])
         result = dict(changed=False, defaults=defaults,
                       groups=[g for g in groups if not wanted or g["name"] in wanted])
         if names:
             result["nodes"] = smd.parallel(lambda n: node_data(server, n, p["group_files"]), names, server.workers)
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(**result)
 
 

@@ -121,7 +121,6 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource, smd
 
 SUBOPTIONS = dict(
@@ -155,7 +154,7 @@ def main():
     if errors:
         module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
     names = [i["xname"] for i in items]
-    try:
+    with module.guard():
         server = cloudinit.server_for(boot.client_getter(module), p["backend"])
         api = smd.SMD(module.client("smd"))
         found = smd.parallel(lambda call: call(), [
@@ -168,10 +167,6 @@ def main():
         if unknown:
             raise resource.ValidationError(["node %s is not known to SMD" % n for n in unknown])
         plan = cloudinit.plan_instances(server, items, defaults, nids, p["state"], module.check_mode)
-    except resource.ValidationError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(**resource.result(plan, instances=plan.resources()))
 
 

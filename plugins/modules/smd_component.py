@@ -134,7 +134,6 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 SUBOPTIONS = dict(
@@ -174,7 +173,7 @@ def main():
     state = module.params["state"]
     desired = [dict((k, v) for k, v in item.items() if v is not None and k != "xname")
                for item in module.items("components")]
-    try:
+    with module.guard():
         resource.validate(desired, CHECKS)
         api = smd.SMD(module.client("smd"))
         ids = [d["ID"] for d in desired]
@@ -193,10 +192,6 @@ def main():
 
         resource.apply(plan, module.check_mode, create=create, update=api.update_components,
                        delete=lambda changes: api.delete_components([c.key for c in changes]))
-    except resource.ValidationError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(**resource.result(plan, components=plan.resources()))
 
 

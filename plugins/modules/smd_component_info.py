@@ -103,7 +103,6 @@ components:
 import re
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import smd
 
 FILTERS = ("type", "state", "flag", "role", "subrole", "arch", "class", "group", "partition")
@@ -134,7 +133,7 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     api = smd.SMD(module.client("smd"))
-    try:
+    with module.guard():
         if ranges:
             found = smd.parallel(lambda r: api.components(nid_start=r[0], nid_end=r[1], **params), ranges)
             merged = {}
@@ -144,8 +143,6 @@ def main():
             components = list(merged.values())
         else:
             components = api.components(**params)
-    except ApiError as exc:
-        module.fail_api(exc)
     components.sort(key=lambda c: c.get("ID", ""))
     module.exit_json(changed=False, components=components)
 

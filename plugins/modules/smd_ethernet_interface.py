@@ -102,7 +102,6 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
@@ -137,7 +136,7 @@ def main():
     ), required_one_of=[("interfaces", "src")], mutually_exclusive=[("interfaces", "src")])
     desired = [{"MACAddress": i["mac"], "ComponentID": i["component_id"], "Description": i["description"],
                 "IPAddresses": i["ip_addresses"]} for i in module.items("interfaces")]
-    try:
+    with module.guard():
         resource.validate(desired, CHECKS)
         api = smd.SMD(module.client("smd"), workers=module.params["workers"])
         current = smd.normalize_interfaces(api.interfaces())
@@ -150,10 +149,6 @@ def main():
                 (smd.interface_id(c.key), dict((f, c.after.get(f)) for f in ("Description", "ComponentID", "IPAddresses")
                                                if c.after.get(f) is not None)) for c in changes]),
             delete=lambda changes: api.delete_interfaces([smd.interface_id(c.key) for c in changes]))
-    except resource.ValidationError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(**resource.result(plan, interfaces=plan.resources()))
 
 

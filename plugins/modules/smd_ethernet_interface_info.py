@@ -61,7 +61,6 @@ interfaces:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
@@ -79,10 +78,8 @@ def main():
         ips = [resource.normalize_ip(i) for i in p["ip_addresses"] or []]
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    try:
+    with module.guard():
         found = smd.SMD(module.client("smd")).interfaces(id=macs, componentid=comps, ipaddress=ips, network=p["network"])
-    except ApiError as exc:
-        module.fail_api(exc)
     interfaces = sorted(smd.normalize_interfaces(found), key=lambda i: i["MACAddress"])
     module.exit_json(changed=False, interfaces=interfaces)
 

@@ -74,7 +74,6 @@ memberships:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import smd
 
 
@@ -91,10 +90,8 @@ def main():
              lambda: api.partitions(partition=p["partitions"])]
     if p["memberships"]:
         calls.append(api.memberships)
-    try:
+    with module.guard():
         found = smd.parallel(lambda call: call(), calls)
-    except ApiError as exc:
-        module.fail_api(exc)
     result = dict(
         changed=False,
         groups=sorted((smd.flatten_set(g, smd.GROUPS) for g in found[0]), key=lambda g: g["label"]),

@@ -82,7 +82,6 @@ component_endpoints:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import smd
 
 KINDS = ("components", "interfaces", "groups", "partitions", "redfish_endpoints", "component_endpoints")
@@ -92,10 +91,8 @@ def main():
     module = OpenCHAMIModule(argument_spec=dict(
         include=dict(type="list", elements="str", choices=list(KINDS), default=list(KINDS)),
     ))
-    try:
+    with module.guard():
         found = smd.dump(smd.SMD(module.client("smd")), module.params["include"])
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(changed=False, **found)
 
 

@@ -95,7 +95,6 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
@@ -111,13 +110,9 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         src=src_option(),
     ), required_one_of=[("partitions", "src")], mutually_exclusive=[("partitions", "src")])
-    try:
+    with module.guard():
         plan = smd.plan_sets(smd.SMD(module.client("smd")), smd.PARTITIONS, module.items("partitions"),
                              module.params["members_mode"], module.params["state"], module.check_mode)
-    except resource.ValidationError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except ApiError as exc:
-        module.fail_api(exc)
     module.exit_json(**resource.result(plan, partitions=plan.resources()))
 
 

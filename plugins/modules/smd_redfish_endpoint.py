@@ -116,7 +116,6 @@ summary:
 import copy
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 FIELDS = (("id", "ID"), ("fqdn", "FQDN"), ("ip_address", "IPAddress"), ("mac_address", "MACAddr"), ("user", "User"),
@@ -176,7 +175,7 @@ def main():
         if item.get("inventory") is not None:
             entry["Inventory"] = item["inventory"]
         desired.append(entry)
-    try:
+    with module.guard():
         resource.validate(desired, {"ID": smd.check_xname, "IPAddress": resource.normalize_ip,
                                     "MACAddr": resource.normalize_mac, "Inventory": check_inventory})
         api = smd.SMD(module.client("smd"), workers=p["workers"])
@@ -215,10 +214,6 @@ def main():
             api.put_redfish_endpoints(bodies)
         resource.apply(plan, module.check_mode, create=write, update=write,
                        delete=lambda changes: api.delete_redfish_endpoints([c.key for c in changes]))
-    except resource.ValidationError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except ApiError as exc:
-        module.fail_api(exc)
     out = resource.result(plan)
     for side in ("before", "after"):
         for value in out["diff"][side].values():

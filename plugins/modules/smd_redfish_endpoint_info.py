@@ -58,7 +58,6 @@ component_endpoints:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils import smd
 
 
@@ -75,10 +74,8 @@ def main():
     calls = [lambda: api.redfish_endpoints(id=ids)]
     if module.params["component_endpoints"]:
         calls.append(lambda: api.component_endpoints(redfish_ep=ids))
-    try:
+    with module.guard():
         found = smd.parallel(lambda call: call(), calls)
-    except ApiError as exc:
-        module.fail_api(exc)
     result = dict(changed=False, endpoints=sorted((smd.without_password(e) for e in found[0]), key=lambda e: e.get("ID", "")))
     if module.params["component_endpoints"]:
         result["component_endpoints"] = sorted(found[1], key=lambda e: e.get("ID", ""))
