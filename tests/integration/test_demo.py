@@ -20,7 +20,9 @@ def test_demo_registers_the_lab_nodes_and_is_idempotent(lab, clean_smd):
     first = lab.run_playbook(PLAYBOOK)
     assert first.returncode == 0, first.stdout[-3000:]
     ok, changed, _unreachable, failed = recap(first.stdout)
-    assert failed == 0 and changed == 5 and ok == 7
+    # SMD is emptied before the test, so its three tasks change something; the boot and cloud-init
+    # tasks change something only the first time on a given lab (those services keep their data)
+    assert failed == 0 and 3 <= changed <= 5 and ok == 7
     nodes = ["x1000c0s%db0n0" % bmc["index"] for bmc in lab.bmcs if bmc["kind"] == "bmc"]
     stored = sorted(c["ID"] for c in lab.api("smd", "GET", "/State/Components").json()["Components"])
     assert stored == sorted(nodes)
