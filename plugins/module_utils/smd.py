@@ -11,6 +11,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, xname
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 
 COMPONENT_FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", "Role", "SubRole", "NID",
@@ -197,15 +198,35 @@ class SMD:
 class SetKind:
     """What differs between SMD groups and partitions."""
 
-    def __init__(self, path, key, extra_fields, put_members):
+    def __init__(self, param, path, key, extra_fields, put_members):
+        self.param = param
         self.path = path
         self.key = key
         self.extra_fields = extra_fields
         self.put_members = put_members
 
 
-GROUPS = SetKind("/groups", "label", ("description", "tags", "exclusiveGroup"), True)
-PARTITIONS = SetKind("/partitions", "name", ("description", "tags"), False)
+GROUPS = SetKind("groups", "/groups", "label", ("description", "tags", "exclusiveGroup"), True)
+PARTITIONS = SetKind("partitions", "/partitions", "name", ("description", "tags"), False)
+
+
+def run_set_module(kind):
+    """The whole of smd_group and smd_partition: argument spec, plan, apply, result."""
+    options = {kind.key: dict(type="str", required=True), "description": dict(type="str"),
+               "tags": dict(type="list", elements="str"), "members": dict(type="list", elements="str")}
+    if "exclusiveGroup" in kind.extra_fields:
+        options["exclusive_group"] = dict(type="str")
+    module = OpenCHAMIModule(argument_spec={
+        kind.param: dict(type="list", elements="dict", options=options),
+        "members_mode": dict(type="str", choices=["exact", "add", "remove"], default="exact"),
+        "state": dict(type="str", choices=["present", "absent"], default="present"),
+        "src": src_option(),
+    }, required_one_of=[(kind.param, "src")], mutually_exclusive=[(kind.param, "src")])
+    with module.guard():
+        the_plan = plan_sets(SMD(module.client("smd")), kind, module.items(kind.param), module.params["members_mode"],
+                             module.params["state"], module.check_mode)
+    module.exit_json(**resource.result(the_plan, **{kind.param: the_plan.resources()}))
+
 
 _LABEL = re.compile(r"^[-a-z0-9:._]+$")
 
@@ -224,7 +245,7 @@ def flatten_set(item, kind):
     for field in kind.extra_fields:
         if field in item:
             out[field] = item[field]
-    out["members"] = list((item.get("members") or {}).get("ids") or [])
+    out["members"] = sorted((item.get("members") or {}).get("ids") or [])  # SMD's order varies
     return out
 
 

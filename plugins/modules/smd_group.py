@@ -108,27 +108,11 @@ summary:
   type: dict
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
-from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
+from ansible_collections.cscs.openchami.plugins.module_utils import smd
 
 
 def main():
-    module = OpenCHAMIModule(argument_spec=dict(
-        groups=dict(type="list", elements="dict", options=dict(
-            label=dict(type="str", required=True),
-            description=dict(type="str"),
-            tags=dict(type="list", elements="str"),
-            members=dict(type="list", elements="str"),
-            exclusive_group=dict(type="str"),
-        )),
-        members_mode=dict(type="str", choices=["exact", "add", "remove"], default="exact"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        src=src_option(),
-    ), required_one_of=[("groups", "src")], mutually_exclusive=[("groups", "src")])
-    with module.guard():
-        plan = smd.plan_sets(smd.SMD(module.client("smd")), smd.GROUPS, module.items("groups"),
-                             module.params["members_mode"], module.params["state"], module.check_mode)
-    module.exit_json(**resource.result(plan, groups=plan.resources()))
+    smd.run_set_module(smd.GROUPS)
 
 
 if __name__ == "__main__":

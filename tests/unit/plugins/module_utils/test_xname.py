@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ast
-import os
 import sys
 import time
 
@@ -505,7 +504,6 @@ def test_source_is_python38_stdlib_only():
     assert imported <= {"collections", "itertools", "re"}
 
 
-@pytest.mark.skipif(os.environ.get("XNAME_SKIP_TIMING") == "1", reason="timing disabled")
 def test_parse_speed():
     xnames = ["x%dc%ds%db%dn%d" % (1000 + i % 50, i % 8, (i // 8) % 8, (i // 64) % 2, (i // 128) % 2)
               for i in range(100000)]
