@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 
 import pytest
@@ -67,7 +68,14 @@ def smd_requests(lab):
 
 
 def restart_smd(lab):
+    """Stop SMD and start it again (the old listener may linger a moment: retry the start)."""
     runtime.stop(lab.state, "smd", timeout=2)
+    for _attempt in range(20):
+        try:
+            lab.lab._wave([lab.lab._smd()])  # pylint: disable=protected-access
+            return
+        except runtime.LabError:
+            time.sleep(0.5)
     lab.lab._wave([lab.lab._smd()])  # pylint: disable=protected-access
 
 
@@ -298,6 +306,8 @@ def test_smd_restart_during_bulk_apply_converges(lab, clean_smd, tmp_path):
         task(lab, "smd_ethernet_interface", {"src": str(src), "workers": 2, "retries": 8})
     finally:
         killer.join()
+    runtime.wait_until(lambda: runtime.http_ok(lab.urls["smd"] + "/hsm/v2/service/ready"), lab.state, "smd", 30,
+                       "SMD ready after the restart")
     out = task(lab, "smd_ethernet_interface", {"src": str(src), "retries": 8})
     assert not out.get("failed"), out.get("msg")
     assert len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 600
