@@ -16,7 +16,8 @@ import yaml
 from lab import runtime
 
 GOLDEN = Path(__file__).parent / "golden"
-ACCESS_LINE = re.compile(rb'^\S+ - - \[[^\]]+\] "[A-Z]+ ')
+# SMD's access log: one line per request; only ours count (cloud-init and BSS poll SMD too)
+ACCESS_LINE = re.compile(rb'^\S+ - - \[[^\]]+\] "[A-Z]+ .*"cscs\.openchami"\s*$')
 
 COMPONENTS = [
     {"ID": "x1000c0s0b0n0", "State": "Ready", "Role": "Compute", "NID": 1, "Arch": "X86", "Class": "Mountain"},

@@ -14,7 +14,8 @@ import pytest
 
 from lab import runtime
 
-ACCESS_LINE = re.compile(rb'^\S+ - - \[[^\]]+\] "[A-Z]+ ')
+# SMD's access log: one line per request; only ours count (cloud-init and BSS poll SMD too)
+ACCESS_LINE = re.compile(rb'^\S+ - - \[[^\]]+\] "[A-Z]+ .*"cscs\.openchami"\s*$')
 
 NODES = [
     {"ID": "x1000c0s0b0n0", "State": "Ready", "Role": "Compute", "NID": 1, "Arch": "X86"},
