@@ -31,6 +31,18 @@ class LabError(RuntimeError):
     """Something the user has to fix (message says what)."""
 
 
+class EarlyExit(LabError):
+    """A process ended before it was ready; ``status`` says how (exit code or signal), when known."""
+
+    def __init__(self, message: str, status: str):
+        super().__init__(message)
+        self.status = status
+
+
+# Popen objects of the processes started by this Python process, by pid: their exit status can be read.
+_CHILDREN: dict[int, subprocess.Popen] = {}
+
+
 def state_dir() -> Path:
     """``$LAB_STATE`` or ``<repo>/lab-state``."""
     path = Path(os.environ.get("LAB_STATE") or REPO_ROOT / "lab-state").resolve()
@@ -128,6 +140,7 @@ def start(state: Path, name: str, argv: list[str], env: dict | None = None, cwd:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
             argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True)
+    _CHILDREN[proc.pid] = proc
     start_time = None
     for _dummy in range(50):
         start_time = _proc_start_time(proc.pid)
@@ -187,10 +200,27 @@ def stop(state: Path, name: str, timeout: float = 10.0) -> str:
 
 def _reap(pid: int) -> None:
     """Collect the exit status if ``pid`` is our own child (only when started in this process)."""
+    if pid in _CHILDREN:
+        _CHILDREN[pid].poll()
+        return
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def exit_status(pid: int) -> str:
+    """How a process started here ended: 'exit status N' or 'killed by signal NAME'; 'unknown' otherwise."""
+    proc = _CHILDREN.get(pid)
+    code = proc.poll() if proc is not None else None
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
 
 
 def records(state: Path) -> dict[str, dict]:
@@ -271,8 +301,9 @@ def wait_until(check, state: Path, name: str, timeout: float, what: str) -> floa
         record = read_record(state, name)
         if record and not record_alive(record):
             _reap(record["pid"])
-            raise LabError(f"{name} exited before it was ready ({what}); log {log_file(state, name)}:\n"
-                           f"{log_tail(state, name)}")
+            status = exit_status(record["pid"])
+            raise EarlyExit(f"{name} exited before it was ready ({what}; {status}); log {log_file(state, name)}:\n"
+                            f"{log_tail(state, name)}", status)
         if time.monotonic() - start > timeout:
             raise LabError(f"{name} not ready after {timeout:.0f}s ({what}); log {log_file(state, name)}:\n"
                            f"{log_tail(state, name)}")

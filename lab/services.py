@@ -437,9 +437,18 @@ class Lab:
             meta.update({"url": proc.url, "version": proc.version})
             runtime.start(self.state, proc.name, argv, env, proc.cwd, meta)
             self.started.append(proc.name)
-            pending.append((proc, begin, "started"))
-        for proc, begin, how in pending:
-            runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what)
+            pending.append((proc, begin, "started", (argv, env, meta)))
+        for proc, begin, how, *launch in pending:
+            try:
+                runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what)
+            except runtime.EarlyExit as exc:
+                if not launch:
+                    raise
+                # Once, a service was seen to end at start with no output at all; say how, and try once more.
+                self.say(proc.name, f"ended at start ({exc.status}); starting it once more")
+                argv, env, meta = launch[0]
+                runtime.start(self.state, proc.name, argv, env, proc.cwd, meta)
+                runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what)
             version = f"{proc.version} " if proc.version else ""
             self.say(proc.name, f"{version}{how}, {proc.url}", time.monotonic() - begin)
 

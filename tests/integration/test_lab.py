@@ -328,3 +328,17 @@ def test_cli_read_commands(lab, command):
         assert "smd" in result.stdout and "postgres" in result.stdout
     else:
         assert 0 < len(result.stdout.splitlines()) <= 5
+
+
+def test_a_process_that_ends_at_start_is_reported_with_its_exit_status(tmp_path):
+    """A service that dies before it is ready: the error says how it ended (exit code, signal), not only that."""
+    state = runtime.ensure_state(tmp_path / "state")
+    runtime.start(state, "quitter", ["/bin/sh", "-c", "exit 3"])
+    with pytest.raises(runtime.EarlyExit) as caught:
+        runtime.wait_until(lambda: False, state, "quitter", 10, "never ready")
+    assert caught.value.status == "exit status 3"
+    assert "quitter exited before it was ready (never ready; exit status 3)" in str(caught.value)
+    runtime.start(state, "killed", ["/bin/sh", "-c", "kill -9 $$"])
+    with pytest.raises(runtime.EarlyExit) as caught:
+        runtime.wait_until(lambda: False, state, "killed", 10, "never ready")
+    assert caught.value.status == "killed by signal SIGKILL"
