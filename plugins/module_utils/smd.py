@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -366,6 +367,117 @@ def normalize_interfaces(items):
                     "Type": item.get("Type"),
                     "IPAddresses": [{"IPAddress": ip.get("IPAddress"), "Network": ip.get("Network") or ""}
                                     for ip in item.get("IPAddresses") or []]})
+    return out
+
+
+def apply_interfaces(api, desired, state="present", check_mode=False):
+    """Plan and apply Ethernet interfaces (validated, SMD field names), keyed by MAC; returns the plan."""
+    current = normalize_interfaces(api.interfaces())
+    the_plan = resource.plan(desired, current, "MACAddress", state=state,
+                             normalizers={"IPAddresses": resource.unordered})
+    resource.apply(
+        the_plan, check_mode,
+        create=lambda changes: api.create_interfaces([c.after for c in changes]),
+        update=lambda changes: api.patch_interfaces([
+            (interface_id(c.key), dict((f, c.after.get(f)) for f in ("Description", "ComponentID", "IPAddresses")
+                                       if c.after.get(f) is not None)) for c in changes]),
+        delete=lambda changes: api.delete_interfaces([interface_id(c.key) for c in changes]))
+    return the_plan
+
+
+# ---------------------------------------------------------------- Redfish endpoints with their inventory
+
+def check_inventory(value):
+    """Normalise the MACs and IPs of an inventory payload (``Systems``/``Managers``); ValueError names the entry."""
+    if not isinstance(value, dict):
+        raise ValueError("inventory must be a dict with Systems and Managers")
+    out = copy.deepcopy(value)
+    for part in ("Systems", "Managers"):
+        for index, entry in enumerate(out.get(part) or []):
+            for nic in entry.get("ethernet_interfaces") or []:
+                try:
+                    nic["mac"] = resource.normalize_mac(nic.get("mac") or "")
+                    if nic.get("ip"):
+                        nic["ip"] = resource.normalize_ip(nic["ip"])
+                except ValueError as exc:
+                    raise ValueError("%s[%d]: %s" % (part, index, exc))
+    return out
+
+
+def inventory_pairs(endpoint_id, inventory):
+    """(component xname, MAC) pairs SMD derives from an inventory payload (NICs with an IP only)."""
+    pairs = set()
+    for index, system in enumerate(inventory.get("Systems") or []):
+        for nic in system.get("ethernet_interfaces") or []:
+            if nic.get("ip"):
+                pairs.add("%sn%d %s" % (endpoint_id, index, nic["mac"]))
+    for manager in inventory.get("Managers") or []:
+        for nic in manager.get("ethernet_interfaces") or []:
+            if nic.get("ip"):
+                pairs.add("%s %s" % (endpoint_id, nic["mac"]))
+    return sorted(pairs)
+
+
+ENDPOINT_CHECKS = {"ID": check_xname, "IPAddress": resource.normalize_ip, "MACAddr": resource.normalize_mac,
+                   "Inventory": check_inventory}
+
+
+def apply_redfish_endpoints(api, desired, state="present", update_password="on_create", check_mode=False):
+    """Plan and apply Redfish endpoints (SMD field names, ``Inventory`` optional, validated with ENDPOINT_CHECKS).
+
+    An endpoint with an inventory is unchanged only if its fields match and every (component, MAC)
+    pair SMD derives from the inventory is in SMD; otherwise it is PUT (an upsert SMD re-parses).
+    Returns the plan; its diff and resources carry no password.
+    """
+    needs_interfaces = any("Inventory" in d for d in desired)
+    calls = [api.redfish_endpoints] + ([api.interfaces] if needs_interfaces else [])
+    found = parallel(lambda call: call(), calls)
+    present_pairs = set()
+    if needs_interfaces:
+        present_pairs = set("%s %s" % (i["ComponentID"], i["MACAddress"]) for i in normalize_interfaces(found[1]))
+    wanted_pairs = dict((d["ID"], inventory_pairs(d["ID"], d["Inventory"])) for d in desired if "Inventory" in d)
+    current = []
+    for endpoint in found[0]:
+        entry = dict(endpoint)
+        if endpoint.get("ID") in wanted_pairs:
+            # equal to the desired pairs exactly when all of them are present in SMD
+            entry["Inventory"] = [x for x in wanted_pairs[endpoint["ID"]] if x in present_pairs]
+        current.append(entry)
+    existing = set(endpoint.get("ID") for endpoint in found[0])
+    desired = [dict(d) for d in desired]
+    for entry in desired:
+        if entry["ID"] in existing and update_password == "on_create":
+            entry.pop("Password", None)
+        if "Inventory" in entry:
+            entry["Inventory"], entry["_payload"] = wanted_pairs[entry["ID"]], entry["Inventory"]
+    the_plan = resource.plan(desired, current, "ID", state=state,
+                             normalizers={"_payload": lambda v: None, "MACAddr": resource.normalize_mac})
+
+    def write(changes):
+        bodies = []
+        for change in changes:
+            body = dict((k, v) for k, v in change.after.items() if k not in ("Inventory", "_payload"))
+            payload = change.after.get("_payload")
+            if payload is not None:
+                body.update(payload)
+                body["SchemaVersion"] = 1
+            bodies.append(body)
+        api.put_redfish_endpoints(bodies)
+    resource.apply(the_plan, check_mode, create=write, update=write,
+                   delete=lambda changes: api.delete_redfish_endpoints([c.key for c in changes]))
+    return the_plan
+
+
+def endpoint_result(the_plan):
+    """The module result of :func:`apply_redfish_endpoints`: diff and endpoints without password or payload."""
+    out = resource.result(the_plan)
+    for side in ("before", "after"):
+        for value in out["diff"][side].values():
+            if isinstance(value, dict):
+                value.pop("Password", None)
+                value.pop("_payload", None)
+    out["endpoints"] = [dict((k, v) for k, v in r.items() if k not in ("Password", "_payload"))
+                        for r in the_plan.resources()]
     return out
 
 

@@ -139,16 +139,7 @@ def main():
     with module.guard():
         resource.validate(desired, CHECKS)
         api = smd.SMD(module.client("smd"), workers=module.params["workers"])
-        current = smd.normalize_interfaces(api.interfaces())
-        plan = resource.plan(desired, current, "MACAddress", state=module.params["state"],
-                             normalizers={"IPAddresses": resource.unordered})
-        resource.apply(
-            plan, module.check_mode,
-            create=lambda changes: api.create_interfaces([c.after for c in changes]),
-            update=lambda changes: api.patch_interfaces([
-                (smd.interface_id(c.key), dict((f, c.after.get(f)) for f in ("Description", "ComponentID", "IPAddresses")
-                                               if c.after.get(f) is not None)) for c in changes]),
-            delete=lambda changes: api.delete_interfaces([smd.interface_id(c.key) for c in changes]))
+        plan = smd.apply_interfaces(api, desired, module.params["state"], module.check_mode)
     module.exit_json(**resource.result(plan, interfaces=plan.resources()))
 
 

@@ -113,43 +113,11 @@ summary:
   type: dict
 """
 
-import copy
-
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 FIELDS = (("id", "ID"), ("fqdn", "FQDN"), ("ip_address", "IPAddress"), ("mac_address", "MACAddr"), ("user", "User"),
           ("password", "Password"), ("enabled", "Enabled"))
-
-
-def check_inventory(value):
-    if not isinstance(value, dict):
-        raise ValueError("inventory must be a dict with Systems and Managers")
-    out = copy.deepcopy(value)
-    for part in ("Systems", "Managers"):
-        for index, entry in enumerate(out.get(part) or []):
-            for nic in entry.get("ethernet_interfaces") or []:
-                try:
-                    nic["mac"] = resource.normalize_mac(nic.get("mac") or "")
-                    if nic.get("ip"):
-                        nic["ip"] = resource.normalize_ip(nic["ip"])
-                except ValueError as exc:
-                    raise ValueError("%s[%d]: %s" % (part, index, exc))
-    return out
-
-
-def inventory_pairs(endpoint_id, inventory):
-    """(component xname, MAC) pairs SMD derives from an inventory payload (NICs with an IP only)."""
-    pairs = set()
-    for index, system in enumerate(inventory.get("Systems") or []):
-        for nic in system.get("ethernet_interfaces") or []:
-            if nic.get("ip"):
-                pairs.add("%sn%d %s" % (endpoint_id, index, nic["mac"]))
-    for manager in inventory.get("Managers") or []:
-        for nic in manager.get("ethernet_interfaces") or []:
-            if nic.get("ip"):
-                pairs.add("%s %s" % (endpoint_id, nic["mac"]))
-    return sorted(pairs)
 
 
 def main():
@@ -176,52 +144,10 @@ def main():
             entry["Inventory"] = item["inventory"]
         desired.append(entry)
     with module.guard():
-        resource.validate(desired, {"ID": smd.check_xname, "IPAddress": resource.normalize_ip,
-                                    "MACAddr": resource.normalize_mac, "Inventory": check_inventory})
+        resource.validate(desired, smd.ENDPOINT_CHECKS)
         api = smd.SMD(module.client("smd"), workers=p["workers"])
-        needs_interfaces = any("Inventory" in d for d in desired)
-        calls = [api.redfish_endpoints] + ([api.interfaces] if needs_interfaces else [])
-        found = smd.parallel(lambda call: call(), calls)
-        present_pairs = set()
-        if needs_interfaces:
-            present_pairs = set("%s %s" % (i["ComponentID"], i["MACAddress"]) for i in smd.normalize_interfaces(found[1]))
-        current = []
-        wanted_pairs = dict((d["ID"], inventory_pairs(d["ID"], d["Inventory"])) for d in desired if "Inventory" in d)
-        for ep in found[0]:
-            entry = dict(ep)
-            if ep.get("ID") in wanted_pairs:
-                # equal to the desired pairs exactly when all of them are present in SMD
-                entry["Inventory"] = [x for x in wanted_pairs[ep["ID"]] if x in present_pairs]
-            current.append(entry)
-        existing = set(ep.get("ID") for ep in found[0])
-        for entry in desired:
-            if entry["ID"] in existing and p["update_password"] == "on_create":
-                entry.pop("Password", None)
-            if "Inventory" in entry:
-                entry["Inventory"], entry["_payload"] = wanted_pairs[entry["ID"]], entry["Inventory"]
-        plan = resource.plan(desired, current, "ID", state=p["state"],
-                             normalizers={"_payload": lambda v: None, "MACAddr": resource.normalize_mac})
-
-        def write(changes):
-            bodies = []
-            for change in changes:
-                body = dict((k, v) for k, v in change.after.items() if k not in ("Inventory", "_payload"))
-                payload = change.after.get("_payload")
-                if payload is not None:
-                    body.update(payload)
-                    body["SchemaVersion"] = 1
-                bodies.append(body)
-            api.put_redfish_endpoints(bodies)
-        resource.apply(plan, module.check_mode, create=write, update=write,
-                       delete=lambda changes: api.delete_redfish_endpoints([c.key for c in changes]))
-    out = resource.result(plan)
-    for side in ("before", "after"):
-        for value in out["diff"][side].values():
-            if isinstance(value, dict):
-                value.pop("Password", None)
-                value.pop("_payload", None)
-    out["endpoints"] = [dict((k, v) for k, v in r.items() if k not in ("Password", "_payload")) for r in plan.resources()]
-    module.exit_json(**out)
+        plan = smd.apply_redfish_endpoints(api, desired, p["state"], p["update_password"], module.check_mode)
+    module.exit_json(**smd.endpoint_result(plan))
 
 
 if __name__ == "__main__":
