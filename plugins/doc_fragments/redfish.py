@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  bmc_user:
+    description:
+      - Redfish user name of the BMCs.
+      - Environment variable E(REDFISH_USER).
+    type: str
+  bmc_password:
+    description:
+      - Redfish password of the BMCs. Never shown, not in the output, not in error messages.
+      - Environment variable E(REDFISH_PASSWORD).
+    type: str
+  bmc_validate_certs:
+    description:
+      - Verify the TLS certificates of the BMCs. BMCs often have self-signed certificates; rather than turning this
+        off, give their CA in O(bmc_ca_path).
+      - Environment variable E(REDFISH_VALIDATE_CERTS).
+    type: bool
+    default: true
+  bmc_ca_path:
+    description:
+      - CA bundle to verify the BMCs' certificates with.
+      - Environment variable E(REDFISH_CA_PATH).
+    type: path
+  bmc_timeout:
+    description: Seconds to wait for one answer of a BMC.
+    type: int
+    default: 10
+  sessions:
+    description:
+      - V(auto) logs in with a Redfish session where the BMC offers one (and logs out at the end, always),
+        falling back to HTTP Basic; V(always) requires a session; V(never) uses HTTP Basic only.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  profile:
+    description:
+      - Vendor profile with the BMC's quirks. V(auto) picks the best match from what the BMC shows.
+      - V(generic) (DMTF), V(cray_ex_nc) (HPE Cray EX node card), V(cray_ex_cc) (HPE Cray EX chassis controller),
+        V(gigabyte), or the name of a profile a vendor registered.
+    type: str
+    default: auto
+"""
