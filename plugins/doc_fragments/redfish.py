@@ -52,3 +52,26 @@ options:
     type: str
     default: auto
 """
+
+    SELECTION = r"""
+options:
+  nodes:
+    description:
+      - Node xnames. Their BMC address, Redfish system path and (unless O(bmc_user)/O(bmc_password) are given)
+        credentials are read from SMD in two requests, whatever the number of nodes
+        (see M(cscs.openchami.redfish_discover)); the connection options say where SMD is.
+      - A node SMD does not know fails the task before any BMC is contacted.
+    type: list
+    elements: str
+  targets:
+    description:
+      - BMCs addressed directly, without SMD. Each is an address (every node system of the BMC, chosen by its
+        vendor profile) or a dict with C(address) and optional C(system) (system Id or path), C(name),
+        C(user), C(password).
+    type: list
+    elements: raw
+  workers:
+    description: BMCs worked on at the same time (the systems of one BMC are handled one after the other).
+    type: int
+    default: 32
+"""

@@ -30,6 +30,7 @@ import uuid
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client
 
 ROOT = "/redfish/v1"
@@ -599,3 +600,184 @@ def expand_targets(targets):
             item["address"] = address
             out.append(item)
     return out
+
+
+# ---------------------------------------------------------------------- acting on many systems
+
+def selection_argument_spec():
+    """``nodes`` (xnames, resolved through SMD) or ``targets`` (BMC addresses), and the concurrency."""
+    return dict(
+        nodes=dict(type="list", elements="str"),
+        targets=dict(type="list", elements="raw"),
+        workers=dict(type="int", default=32),
+    )
+
+
+def select_systems(params, smd_api=None):
+    """What ``nodes``/``targets`` name, as ``{BMC address: [system, ...]}`` with ``name``, ``uri``, ``user``, ``password``.
+
+    ``nodes`` are looked up in SMD with two requests whatever their number (component endpoints and Redfish
+    endpoints: BMC address, system path, credentials); ``targets`` are BMC addresses (every node system of the
+    BMC, by its profile) or dicts with ``address`` and ``system`` (Id or path), ``user``, ``password``.
+    Raises ValueError listing every node SMD does not know.
+    """
+    by_bmc = {}
+    if params.get("nodes"):
+        wanted = []
+        errors = []
+        for value in params["nodes"]:
+            try:
+                wanted.append(smd.check_xname(value))
+            except ValueError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise ValueError("; ".join(errors))
+        endpoints, bmcs = smd.parallel(lambda call: call(), [smd_api.component_endpoints, smd_api.redfish_endpoints])
+        systems = dict((e.get("ID"), e) for e in endpoints if e.get("RedfishType") == "ComputerSystem")
+        bmcs = dict((b.get("ID"), b) for b in bmcs)
+        missing = [x for x in wanted if x not in systems]
+        if missing:
+            raise ValueError("not in SMD as Redfish systems (discover them first): %s" % ", ".join(missing[:50]))
+        for node in wanted:
+            endpoint = systems[node]
+            bmc = bmcs.get(endpoint.get("RedfishEndpointID")) or {}
+            address = endpoint.get("RedfishEndpointFQDN") or bmc.get("FQDN")
+            by_bmc.setdefault(address, []).append({
+                "name": node, "uri": endpoint.get("OdataID"),
+                "user": params.get("bmc_user") or bmc.get("User"),
+                "password": params.get("bmc_password") or bmc.get("Password")})
+    for index, target in enumerate(expand_targets(params.get("targets") or [])):
+        system = target.get("system")
+        uri = None
+        if system:
+            uri = system if str(system).startswith("/") else "%s/Systems/%s" % (ROOT, system)
+        by_bmc.setdefault(target["address"], []).append({
+            "name": target.get("name") or ("%s%s" % (target["address"], (":" + str(system)) if system else "")),
+            "uri": uri, "user": target.get("user"), "password": target.get("password")})
+    return by_bmc
+
+
+def hide_target_passwords(module):
+    """Per-target passwords (inside the ``targets`` list) are secrets too: never in the module's output."""
+    for target in module.params.get("targets") or []:
+        if isinstance(target, dict) and target.get("password"):
+            module.no_log_values.add(str(target["password"]))
+
+
+def selected_systems(module):
+    """:func:`select_systems` for a module (SMD reached with its connection options); bad input fails cleanly."""
+    hide_target_passwords(module)
+    api = smd.SMD(module.client("smd")) if module.params.get("nodes") else None
+    try:
+        return select_systems(module.params, api)
+    except ValueError as exc:
+        raise resource.ValidationError([str(exc)])
+
+
+def for_each_system(params, by_bmc, action, log=None):
+    """``action(bmc, system_resource, entry) -> dict`` for every selected system; BMCs in parallel, systems of one
+    BMC one after the other over one session. Returns one result dict per system (``name``, ``status`` and what
+    ``action`` returned), a BMC that fails giving ``status: failed`` with its message for each of its systems.
+    """
+    def one_bmc(item):
+        address, entries = item
+        first = entries[0]
+        out = []
+        try:
+            with bmc_from_params(params, address, first.get("user"), first.get("password"), log=log) as bmc:
+                bmc.login()
+                expanded = []
+                for entry in entries:
+                    if entry.get("uri"):
+                        expanded.append(entry)
+                        continue
+                    root = bmc.root()
+                    systems = bmc.members(root.get("Systems") or {})
+                    profile = choose_profile(root, systems, bmc.members(root.get("Managers") or {}), params.get("profile"))
+                    for system in profile.node_systems(bmc, systems):
+                        expanded.append(dict(entry, uri=system["@odata.id"],
+                                             name="%s:%s" % (address, system.get("Id") or system["@odata.id"])))
+                for entry in expanded:
+                    try:
+                        resource = bmc.get(entry["uri"], cache=False)
+                        result = {"name": entry["name"], "bmc": address, "uri": entry["uri"], "status": "ok"}
+                        result.update(action(bmc, resource, entry))
+                    except (ApiError, BmcError) as exc:
+                        result = {"name": entry["name"], "bmc": address, "uri": entry["uri"], "status": "failed",
+                                  "message": str(exc)}
+                    out.append(result)
+        except (ApiError, BmcError) as exc:
+            done = set(r["name"] for r in out)
+            out.extend({"name": e["name"], "bmc": address, "uri": e.get("uri"), "status": "failed", "message": str(exc)}
+                       for e in entries if e["name"] not in done)
+        return out
+    results = run_many(one_bmc, sorted(by_bmc.items()), params.get("workers") or 32)
+    flat = []
+    for (address, entries), result in zip(sorted(by_bmc.items()), results):
+        if isinstance(result, Exception):
+            flat.extend({"name": e["name"], "bmc": address, "status": "failed",
+                         "message": "%s: %s" % (type(result).__name__, result)} for e in entries)
+        else:
+            flat.extend(result)
+    return flat
+
+
+def wait_power_state(bmc, uri, wanted, deadline, interval=1.0):
+    """Poll ``PowerState`` of ``uri`` until it is ``wanted`` or ``deadline`` (monotonic) passes; returns the last state."""
+    state = None
+    while True:
+        state = bmc.power_state(uri)
+        if state == wanted or time.monotonic() >= deadline:
+            return state
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+# One-time boot targets (module vocabulary -> Redfish BootSourceOverrideTarget) and the words that name them
+# in boot option names, for BMCs without BootSourceOverride (boot order instead).
+BOOT_TARGETS = {"pxe": "Pxe", "http": "UefiHttp", "hdd": "Hdd", "cd": "Cd", "usb": "Usb", "bios": "BiosSetup",
+                "none": "None"}
+BOOT_WORDS = {"pxe": ("pxe",), "http": ("http",), "hdd": ("hdd", "disk", "nvme", "sata", "ssd"), "cd": ("cd", "dvd"),
+              "usb": ("usb",), "bios": ("setup", "bios")}
+
+
+def boot_option_labels(bmc, system):
+    """BootOrder references -> readable labels (the reference, plus the option's DisplayName and Alias)."""
+    boot = system.get("Boot") or {}
+    labels = dict((ref, ref) for ref in boot.get("BootOrder") or [])
+    if boot.get("BootOptions"):
+        try:
+            for option in bmc.members(boot["BootOptions"]):
+                ref = option.get("BootOptionReference")
+                if ref in labels:
+                    labels[ref] = " ".join(str(x) for x in (ref, option.get("DisplayName"), option.get("Alias")) if x)
+        except ApiError:
+            pass
+    return labels
+
+
+def boot_order_with_first(bmc, system, target):
+    """The BootOrder with the first option naming ``target`` moved to the front; None if no option names it."""
+    order = list((system.get("Boot") or {}).get("BootOrder") or [])
+    labels = boot_option_labels(bmc, system)
+    for ref in order:
+        label = labels.get(ref, ref).lower()
+        if any(word in label for word in BOOT_WORDS.get(target, ())):
+            return [ref] + [other for other in order if other != ref]
+    return None
+
+
+def exit_with_results(module, results):
+    """End a module that acted per node: ``changed``, ``nodes``, a bounded diff, counts; fail if any node failed."""
+    counts = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    changed = [r for r in results if r.get("changed")]
+    shown = changed[:100]
+    diff = {"before": dict((r["name"], r.get("before")) for r in shown),
+            "after": dict((r["name"], r.get("after")) for r in shown)}
+    out = dict(changed=bool(changed), nodes=results, diff=diff, summary=dict(counts, changed=len(changed)))
+    bad = [r for r in results if r["status"] != "ok"]
+    if bad:
+        module.fail_json(msg="%d of %d nodes failed: %s" % (len(bad), len(results), "; ".join(
+            "%s: %s" % (r["name"], r.get("message")) for r in bad[:20])), **out)
+    module.exit_json(**out)

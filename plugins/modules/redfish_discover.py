@@ -261,6 +261,7 @@ def main():
     spec.update(redfish.bmc_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec)
     p = module.params
+    redfish.hide_target_passwords(module)
     with module.guard():
         # every target and every xname is checked before any BMC is contacted
         errors = []

@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: redfish_power
+short_description: Power nodes on, off or restart them through their BMCs' Redfish reset action
+version_added: 0.1.0
+description:
+  - Sends the Redfish C(ComputerSystem.Reset) action to many nodes at once (BMCs in parallel) and waits until
+    each node reaches the power state the operation ends in, up to O(timeout).
+  - The reset type is chosen from what each BMC offers (inline C(ResetType@Redfish.AllowableValues) or its
+    C(@Redfish.ActionInfo)), with equivalents when the preferred one is missing
+    (C(On)/C(ForceOn), C(ForceOff)/C(Off), C(GracefulRestart)/C(ForceRestart), C(PowerCycle)/C(ForceRestart));
+    RV(nodes[].reset_type) says which was sent.
+  - V(on), V(off) and V(soft_off) are idempotent (a node already in that state is left alone); the restarts
+    always act.
+  - Every node gets its own result; the task fails, after all nodes were handled, if any failed or timed out.
+author:
+  - CSCS (@cscs)
+extends_documentation_fragment:
+  - cscs.openchami.connection
+  - cscs.openchami.redfish
+  - cscs.openchami.redfish.selection
+attributes:
+  check_mode:
+    support: full
+    description: Reads the power states and reports which nodes would be reset; sends nothing.
+  diff_mode:
+    support: full
+    description: Power state before and after per node.
+options:
+  state:
+    description:
+      - V(on) (C(On)), V(off) (C(ForceOff)), V(soft_off) (C(GracefulShutdown)), V(restart) (C(ForceRestart)),
+        V(soft_restart) (C(GracefulRestart)), V(power_cycle) (C(PowerCycle)).
+    type: str
+    required: true
+    choices: [on, off, soft_off, restart, soft_restart, power_cycle]
+  wait:
+    description: Wait until every node reached the end state (V(On) or V(Off)).
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for all nodes, from the first reset on.
+    type: int
+    default: 300
+seealso:
+  - module: cscs.openchami.redfish_info
+  - module: cscs.openchami.redfish_discover
+"""
+
+EXAMPLES = r"""
+- name: Power on a chassis worth of nodes known to SMD
+  cscs.openchami.redfish_power:
+    nodes: "{{ 'x1000c0s[0-7]b0n[0-1]' | cscs.openchami.xname_expand }}"
+    state: on
+    timeout: 600
+
+- name: Restart one node through its BMC directly
+  cscs.openchami.redfish_power:
+    targets:
+      - {address: 172.16.0.101, system: Node0}
+    bmc_user: root
+    bmc_password: "{{ vault_bmc_password }}"
+    bmc_ca_path: /etc/pki/bmc-ca.pem
+    state: restart
+"""
+
+RETURN = r"""
+nodes:
+  description: One result per node.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Node xname (or BMC address and system Id)., type: str}
+    status: {description: "V(ok), V(failed) or V(timeout).", type: str}
+    changed: {description: Whether a reset was sent (or would be, in check mode)., type: bool}
+    before: {description: Power state before., type: str}
+    after: {description: Power state at the end., type: str}
+    reset_type: {description: The ResetType sent., type: str}
+    message: {description: What went wrong., type: str}
+summary:
+  description: Counts of nodes by status, and how many were reset.
+  returned: always
+  type: dict
+"""
+
+import time
+
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils import redfish
+
+RESET_OF = {"on": "On", "off": "ForceOff", "soft_off": "GracefulShutdown", "restart": "ForceRestart",
+            "soft_restart": "GracefulRestart", "power_cycle": "PowerCycle"}
+IDEMPOTENT = {"on": "On", "off": "Off", "soft_off": "Off"}
+
+
+def main():
+    spec = dict(
+        state=dict(type="str", required=True, choices=sorted(RESET_OF)),
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="int", default=300),
+    )
+    spec.update(redfish.bmc_argument_spec())
+    spec.update(redfish.selection_argument_spec())
+    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
+    p = module.params
+    wanted = RESET_OF[p["state"]]
+    end_state = redfish.RESET_TARGET_STATE[wanted]
+    deadline = time.monotonic() + p["timeout"]
+
+    def act(bmc, system, entry):
+        before = system.get("PowerState")
+        if p["state"] in IDEMPOTENT and before == IDEMPOTENT[p["state"]]:
+            return {"changed": False, "before": before, "after": before}
+        if module.check_mode:
+            return {"changed": True, "before": before, "after": end_state}
+        sent = bmc.reset(system, wanted)
+        out = {"changed": True, "before": before, "reset_type": sent}
+        after = redfish.wait_power_state(bmc, entry["uri"], end_state, deadline) if p["wait"] else bmc.power_state(entry["uri"])
+        out["after"] = after
+        if p["wait"] and after != end_state:
+            out.update(status="timeout", message="still %s after %ds (waiting for %s)" % (after, p["timeout"], end_state))
+        return out
+
+    with module.guard():
+        results = redfish.for_each_system(p, redfish.selected_systems(module), act)
+    redfish.exit_with_results(module, results)
+
+
+if __name__ == "__main__":
+    main()
