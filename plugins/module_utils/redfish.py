@@ -53,7 +53,8 @@ RESET_TARGET_STATE = {
     "On": "On", "ForceOn": "On", "ForceOff": "Off", "Off": "Off", "GracefulShutdown": "Off",
     "GracefulRestart": "On", "ForceRestart": "On", "PowerCycle": "On",
 }
-TASK_DONE = frozenset(("Completed", "Killed", "Exception", "Cancelled"))
+TASK_RUNNING = frozenset(("New", "Starting", "Running", "Pending", "Stopping", "Cancelling", "Suspended"))
+TASK_FAILED = frozenset(("Killed", "Exception", "Cancelled"))
 _NOT_A_MAC = frozenset(("", "not available", "00:00:00:00:00:00"))
 
 
@@ -275,9 +276,8 @@ class Bmc:
         while True:
             reply = self.client.get(monitor, expect=(200, 202, 204))
             data = reply.json or {}
-            if reply.status != 202 and data.get("TaskState") not in ("New", "Starting", "Running", "Pending",
-                                                                      "Stopping", "Cancelling", "Suspended"):
-                if data.get("TaskState") in ("Killed", "Exception", "Cancelled"):
+            if reply.status != 202 and data.get("TaskState") not in TASK_RUNNING:
+                if data.get("TaskState") in TASK_FAILED:
                     raise BmcError("%s: task %s ended %s" % (self.address, monitor, data.get("TaskState")))
                 return data
             if time.monotonic() > end:

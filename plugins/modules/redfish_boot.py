@@ -20,7 +20,7 @@ description:
     fails with C(boot override unsupported), unless O(unsupported=boot_order), which moves the first boot option
     naming the target (for example C(ME0-PXE-IP4) for V(pxe)) to the front of C(BootOrder) - a persistent
     change, reported as RV(nodes[].method=boot_order). Never a silent success.
-  - Idempotent: nodes already set as asked are left alone.
+  - Idempotent, nodes already set as asked are left alone.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:

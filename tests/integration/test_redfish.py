@@ -45,8 +45,8 @@ def fixture_rf(lab, tmp_path_factory):
              for name, tree in MOCKUPS.items()]
     servers = start_all(infos, state)
     bundle = state / "ca.pem"
-    bundle.write_text(Path(lab.env["LAB_BMC_CA_BUNDLE"]).read_text() + "".join(Path(i["cafile"]).read_text()
-                                                                                for i in infos))
+    cas = [Path(lab.env["LAB_BMC_CA_BUNDLE"])] + [Path(info["cafile"]) for info in infos]
+    bundle.write_text("".join(path.read_text() for path in cas))
     sushy = [b for b in lab.bmcs if b["kind"] == "bmc"]
     assert len(sushy) >= 3, lab.bmcs
     try:
