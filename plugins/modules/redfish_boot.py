@@ -82,13 +82,13 @@ nodes:
   type: list
   elements: dict
   contains:
-    name: {description: Node xname (or BMC address and system Id)., type: str}
+    name: {description: "Node xname (or BMC address and system Id).", type: str}
     status: {description: "V(ok) or V(failed).", type: str}
-    changed: {description: Whether the boot setting was (or would be) changed., type: bool}
+    changed: {description: "Whether the boot setting was (or would be) changed.", type: bool}
     method: {description: "V(override) or V(boot_order).", type: str}
-    before: {description: The boot settings before., type: dict}
-    after: {description: The boot settings after (read back from the BMC)., type: dict}
-    message: {description: What went wrong., type: str}
+    before: {description: "The boot settings before.", type: dict}
+    after: {description: "The boot settings after (read back from the BMC).", type: dict}
+    message: {description: "What went wrong.", type: str}
 summary:
   description: Counts of nodes by status, and how many were changed.
   returned: always

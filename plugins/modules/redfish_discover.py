@@ -118,14 +118,14 @@ bmcs:
   type: list
   elements: dict
   contains:
-    address: {description: Address of the BMC., type: str}
-    xname: {description: BMC xname (None if none was found)., type: str}
+    address: {description: "Address of the BMC.", type: str}
+    xname: {description: "BMC xname (None if none was found).", type: str}
     status: {description: "V(ok), V(unreachable), V(auth_failed), V(no_xname) or V(error).", type: str}
-    message: {description: What went wrong (absent when V(ok))., type: str}
-    profile: {description: Vendor profile used., type: str}
+    message: {description: "What went wrong (absent when V(ok)).", type: str}
+    profile: {description: "Vendor profile used.", type: str}
     nodes: {description: "Node xnames with their UUID and MACs: C(xname), C(uuid), C(macs).", type: list}
-    bmc_mac: {description: MAC of the BMC's own NIC, when the BMC shows it., type: str}
-    firmware: {description: Manager Id -> firmware version., type: dict}
+    bmc_mac: {description: "MAC of the BMC's own NIC, when the BMC shows it.", type: str}
+    firmware: {description: "Manager Id -> firmware version.", type: dict}
 summary:
   description: Counts of the BMCs by status, and of the endpoints created, updated, unchanged.
   returned: always

@@ -55,16 +55,16 @@ nodes:
   type: list
   elements: dict
   contains:
-    name: {description: Node xname (or BMC address and system Id)., type: str}
+    name: {description: "Node xname (or BMC address and system Id).", type: str}
     status: {description: "V(ok) or V(failed).", type: str}
-    power_state: {description: C(PowerState) of the system., type: str}
-    reset_types: {description: ResetType values the BMC offers (empty if it does not say)., type: list}
-    boot_override: {description: Whether C(BootSourceOverrideTarget) exists on the system., type: bool}
+    power_state: {description: "C(PowerState) of the system.", type: str}
+    reset_types: {description: "ResetType values the BMC offers (empty if it does not say).", type: list}
+    boot_override: {description: "Whether C(BootSourceOverrideTarget) exists on the system.", type: bool}
     boot: {description: "C(BootSourceOverrideTarget), C(BootSourceOverrideEnabled), C(BootSourceOverrideMode), their
       allowed values, and C(BootOrder), as far as the BMC shows them.", type: dict}
-    manufacturer: {description: Manufacturer of the system., type: str}
-    model: {description: Model of the system., type: str}
-    message: {description: What went wrong., type: str}
+    manufacturer: {description: "Manufacturer of the system.", type: str}
+    model: {description: "Model of the system.", type: str}
+    message: {description: "What went wrong.", type: str}
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule

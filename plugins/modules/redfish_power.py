@@ -42,7 +42,7 @@ options:
         V(soft_restart) (C(GracefulRestart)), V(power_cycle) (C(PowerCycle)).
     type: str
     required: true
-    choices: [on, off, soft_off, restart, soft_restart, power_cycle]
+    choices: ["on", "off", soft_off, restart, soft_restart, power_cycle]
   wait:
     description: Wait until every node reached the end state (V(On) or V(Off)).
     type: bool
@@ -60,7 +60,7 @@ EXAMPLES = r"""
 - name: Power on a chassis worth of nodes known to SMD
   cscs.openchami.redfish_power:
     nodes: "{{ 'x1000c0s[0-7]b0n[0-1]' | cscs.openchami.xname_expand }}"
-    state: on
+    state: "on"
     timeout: 600
 
 - name: Restart one node through its BMC directly
@@ -80,13 +80,13 @@ nodes:
   type: list
   elements: dict
   contains:
-    name: {description: Node xname (or BMC address and system Id)., type: str}
+    name: {description: "Node xname (or BMC address and system Id).", type: str}
     status: {description: "V(ok), V(failed) or V(timeout).", type: str}
-    changed: {description: Whether a reset was sent (or would be, in check mode)., type: bool}
-    before: {description: Power state before., type: str}
-    after: {description: Power state at the end., type: str}
-    reset_type: {description: The ResetType sent., type: str}
-    message: {description: What went wrong., type: str}
+    changed: {description: "Whether a reset was sent (or would be, in check mode).", type: bool}
+    before: {description: "Power state before.", type: str}
+    after: {description: "Power state at the end.", type: str}
+    reset_type: {description: "The ResetType sent.", type: str}
+    message: {description: "What went wrong.", type: str}
 summary:
   description: Counts of nodes by status, and how many were reset.
   returned: always
