@@ -187,7 +187,7 @@ def main():
         for report in reports:
             counts[report["status"]] = counts.get(report["status"], 0) + 1
         if p["push"] and endpoints:
-            api = smd.SMD(module.client("smd"))
+            api = smd.SMD(module.client("smd"), workers=min(p["workers"], 32))
             plan = smd.apply_redfish_endpoints(api, endpoints, "present", p["update_password"], module.check_mode)
             out = smd.endpoint_result(plan)
             out.pop("endpoints", None)

@@ -381,6 +381,7 @@ class Profile:
     name = "generic"
     description = "DMTF Redfish as the standard describes it"
     boot_override = True  # whether one-time BootSourceOverride may exist on systems
+    chassis = False  # whether discovery reads the Chassis (blades, enclosures) too; one request per chassis
 
     @classmethod
     def score(cls, root, systems, managers):
@@ -454,6 +455,7 @@ class CrayExChassisController(Profile):
     description = ("HPE Cray EX chassis controller (cC): no systems, blades and peripherals as chassis with "
                    "their own Reset; the BMC is the enclosure manager")
     boot_override = False
+    chassis = True
 
     @classmethod
     def score(cls, root, systems, managers):
@@ -524,7 +526,7 @@ def collect(bmc, profile_name=None):
     systems = bmc.members(root.get("Systems") or {})
     managers = bmc.members(root.get("Managers") or {})
     profile = choose_profile(root, systems, managers, profile_name)
-    chassis = bmc.members(root.get("Chassis") or {})
+    chassis = bmc.members(root.get("Chassis") or {}) if profile.chassis else []
     nodes = []
     for system in profile.node_systems(bmc, systems):
         # SMD tells nodes apart by UUID; a system without one gets a name-based UUID of its BMC and path
