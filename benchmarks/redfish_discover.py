@@ -104,9 +104,9 @@ def ours(bmcs, info, work, lab_env):
             "workers": 64}}],
     }], sort_keys=False))
     env = dict(lab_env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
-    took, result = run([str(REPO / ".venv/bin/ansible-playbook"), "-i", "localhost,", "-c", "local",
-                         "-e", "ansible_python_interpreter=%s" % sys.executable, str(playbook)],
-                        env=env, cwd=work)
+    cmd = [str(REPO / ".venv/bin/ansible-playbook"), "-i", "localhost,", "-c", "local",
+           "-e", "ansible_python_interpreter=%s" % sys.executable, str(playbook)]
+    took, result = run(cmd, env=env, cwd=work)
     # minimal callback: "localhost | CHANGED => {...}"
     return took, json.loads(result.stdout[result.stdout.index("=>") + 2:])
 
