@@ -24,8 +24,15 @@ def test_demo_registers_the_lab_nodes_and_is_idempotent(lab, clean_smd):
     # tasks change something only the first time on a given lab (those services keep their data)
     assert failed == 0 and 3 <= changed <= 5 and ok == 7
     nodes = ["x1000c0s%db0n0" % bmc["index"] for bmc in lab.bmcs if bmc["kind"] == "bmc"]
-    stored = sorted(c["ID"] for c in lab.api("smd", "GET", "/State/Components").json()["Components"])
-    assert stored == sorted(nodes)
+    components = lab.api("smd", "GET", "/State/Components").json()["Components"]
+    # discovered over Redfish: each BMC and its node, the node made a compute node with its NID
+    assert sorted(c["ID"] for c in components) == sorted(nodes + [node[:-2] for node in nodes])
+    nids = dict(("x1000c0s%db0n0" % bmc["index"], bmc["index"]) for bmc in lab.bmcs if bmc["kind"] == "bmc")
+    for component in components:
+        if component["ID"] in nids:
+            assert (component["Role"], component["NID"]) == ("Compute", nids[component["ID"]])
+    macs = dict((i["MACAddress"], i["ComponentID"]) for i in lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json())
+    assert macs == dict((bmc["macs"][0], "x1000c0s%db0n0" % bmc["index"]) for bmc in lab.bmcs if bmc["kind"] == "bmc")
     group = lab.api("smd", "GET", "/groups/compute").json()
     assert sorted(group["members"]["ids"]) == sorted(nodes)
     second = lab.run_playbook(PLAYBOOK)
