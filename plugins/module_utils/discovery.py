@@ -30,6 +30,7 @@ def xname_of(target, xname_map):
 
 
 def address_with_port(address, port):
+    """``address`` with ``:port`` added unless it has one or the port is 443 (IPv6 addresses bracketed)."""
     host = address.split("://", 1)[-1]
     if ":" in host.split("]")[-1] and host.count(":") == 1:
         return address
@@ -42,7 +43,7 @@ def address_with_port(address, port):
 
 
 def discover_one(params, target, log=None):
-    """Read one BMC; returns (report, inventory) where inventory is None unless the BMC was read."""
+    """Read one BMC; returns (report, what collect() found or None, HTTP requests sent to the BMC)."""
     report = {"address": target["address"], "xname": target.get("_xname"), "status": "ok"}
     where = address_with_port(target["address"], params["port"])
     problem = redfish.probe(where, params["port"])
