@@ -115,15 +115,18 @@ def main():
                 plugdir.mkdir()
                 (plugdir / "smd_inventory.py").write_text(pathlib.Path(args.legacy_plugin).read_text())
                 legacy_src = workdir / "legacy.yml"
-                legacy_src.write_text(yaml.safe_dump({"plugin": "smd_inventory",
-                                                      "smd_server": args.smd_url.split("://", 1)[1],
+                # its current option is hsm_url (older versions: smd_server, without the scheme); token: $ACCESS_TOKEN
+                legacy_src.write_text(yaml.safe_dump({"plugin": "smd_inventory", "hsm_url": args.smd_url,
                                                       "filter_by": json.dumps({"type": "Node"})}))
-                lenv = dict(env, ANSIBLE_INVENTORY_PLUGINS=str(plugdir), ANSIBLE_INVENTORY_ENABLED="smd_inventory")
+                lenv = dict(env, ANSIBLE_INVENTORY_PLUGINS=str(plugdir), ANSIBLE_INVENTORY_ENABLED="smd_inventory",
+                            ACCESS_TOKEN=args.token)
                 before = smd.requests_served()
                 seconds, rss, out = timed([os.path.join(BIN, "ansible-inventory"), "-i", str(legacy_src), "--list"], lenv)
                 rows.append(("(d) ansible-smd-inventory", seconds, rss, smd.requests_served() - before, out))
             for name, seconds, rss, reqs, out in rows:
                 hosts = len(json.loads(out)["_meta"]["hostvars"])
+                if hosts != size:
+                    raise SystemExit("%s listed %d hosts, not %d: not a valid measurement" % (name, hosts, size))
                 print("| %d | %s | %.2f | %.0f | %d | %d |" % (size, name, seconds, rss, reqs, hosts))
             print("| %d | ratio (a)/(c) | %.2f | | | |" % (size, rows[0][1] / rows[2][1]))
 
