@@ -222,12 +222,21 @@ class Bmc:
         path = collection.get("@odata.id") if isinstance(collection, dict) else collection
         if not path:
             return []
-        try:
-            data = self.client.get_json(_path(path) + ("?$expand=.($levels=1)" if self.can_expand() else "")) or {}
-        except ApiError as exc:
-            if exc.status == 404:
-                return []
-            raise
+        data = None
+        if self.can_expand():
+            try:
+                data = self.client.get_json(_path(path) + "?$expand=.($levels=1)") or {}
+            except ApiError as exc:
+                if exc.status not in (400, 404, 405, 501):
+                    raise
+                # advertised but refused: read the members one by one
+        if data is None:
+            try:
+                data = self.client.get_json(_path(path)) or {}
+            except ApiError as exc:
+                if exc.status == 404:
+                    return []
+                raise
         out = []
         for member in data.get("Members") or []:
             ident = member.get("@odata.id")

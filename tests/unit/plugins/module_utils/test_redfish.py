@@ -10,6 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.cscs.openchami.plugins.module_utils import redfish
+from ansible_collections.cscs.openchami.tests.unit.utils.fake_server import FakeServer
 
 
 @pytest.mark.parametrize("requested, allowed, sent", [
@@ -92,3 +93,74 @@ def test_bmc_credentials_never_in_secrets_output():
     auth.token = "tok-123456"
     assert auth.headers() == {"X-Auth-Token": "tok-123456"}
     assert "tok-123456" in auth.secrets()
+
+
+# ---------------------------------------------------------------- protocol, against a scripted HTTP server
+
+def _bmc(srv):
+    return redfish.Bmc(srv.url, "root", "pw-123456", retries=0, sessions="never")
+
+
+EXPANDABLE_ROOT = {"Systems": {"@odata.id": "/redfish/v1/Systems"},
+                   "ProtocolFeaturesSupported": {"ExpandQuery": {"Levels": True, "MaxLevels": 3}}}
+
+
+def test_expand_used_only_where_advertised_and_members_read_from_it():
+    expanded = {"Members": [{"@odata.id": "/redfish/v1/Systems/1", "Id": "1", "PowerState": "On"},
+                            {"@odata.id": "/redfish/v1/Systems/2", "Id": "2", "PowerState": "Off"}]}
+    with FakeServer([(200, {}, EXPANDABLE_ROOT), (200, {}, expanded)]) as srv:
+        bmc = _bmc(srv)
+        systems = bmc.members(bmc.root()["Systems"])
+    assert [s["PowerState"] for s in systems] == ["On", "Off"]
+    assert [r["path"] for r in srv.requests] == ["/redfish/v1", "/redfish/v1/Systems?$expand=.($levels=1)"]
+    assert srv.requests[1]["headers"]["Authorization"].startswith("Basic ")
+
+
+def test_expand_refused_falls_back_to_one_request_per_member():
+    plain = {"Members": [{"@odata.id": "/redfish/v1/Systems/1"}]}
+    with FakeServer([(200, {}, EXPANDABLE_ROOT), (501, {}, {"error": {"message": "no"}}), (200, {}, plain),
+                     (200, {}, {"@odata.id": "/redfish/v1/Systems/1", "Id": "1", "PowerState": "On"})]) as srv:
+        bmc = _bmc(srv)
+        systems = bmc.members(bmc.root()["Systems"])
+    assert [s["Id"] for s in systems] == ["1"]
+    assert [r["path"] for r in srv.requests][2:] == ["/redfish/v1/Systems", "/redfish/v1/Systems/1"]
+
+
+def test_no_expand_without_the_service_saying_so():
+    with FakeServer([(200, {}, {"Systems": {"@odata.id": "/redfish/v1/Systems"}}), (200, {}, {"Members": []})]) as srv:
+        bmc = _bmc(srv)
+        assert bmc.members(bmc.root()["Systems"]) == []
+    assert "$expand" not in srv.requests[1]["path"]
+
+
+SYSTEM = {"@odata.id": "/redfish/v1/Systems/1", "Actions": {"#ComputerSystem.Reset": {
+    "target": "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset",
+    "@Redfish.ActionInfo": "/redfish/v1/Systems/1/ResetActionInfo"}}}
+ACTION_INFO = {"Parameters": [{"Name": "ResetType", "AllowableValues": ["On", "ForceOff", "Off"]}]}
+
+
+def test_reset_type_from_action_info_and_task_monitor_followed_to_the_end():
+    answers = [(200, {}, ACTION_INFO), (202, {"Location": "/redfish/v1/TaskService/Tasks/7"}, {}),
+               (202, {}, {"TaskState": "Running"}), (200, {}, {"TaskState": "Completed"})]
+    with FakeServer(answers) as srv:
+        sent = _bmc(srv).reset(SYSTEM, "GracefulShutdown")
+    assert sent == "Off"  # GracefulShutdown is not offered; Off is its equivalent here
+    assert srv.requests[1]["method"] == "POST" and '"ResetType": "Off"' in srv.requests[1]["body"]
+    assert [r["path"] for r in srv.requests[2:]] == ["/redfish/v1/TaskService/Tasks/7"] * 2
+
+
+def test_failed_task_is_an_error_naming_the_bmc():
+    answers = [(200, {}, ACTION_INFO), (202, {"Location": "/t/1"}, {}), (200, {}, {"TaskState": "Exception"})]
+    with FakeServer(answers) as srv:
+        with pytest.raises(redfish.BmcError, match="task /t/1 ended Exception"):
+            _bmc(srv).reset(SYSTEM, "On")
+
+
+def test_patch_sends_if_match_and_rereads_once_on_412():
+    answers = [(200, {}, {"@odata.etag": 'W/"1"'}), (412, {}, {"error": {"message": "PreconditionFailed"}}),
+               (200, {}, {"@odata.etag": 'W/"2"'}), (204, {}, "")]
+    with FakeServer(answers) as srv:
+        _bmc(srv).patch("/redfish/v1/Systems/1", {"Boot": {"BootSourceOverrideTarget": "Pxe"}})
+    patches = [r for r in srv.requests if r["method"] == "PATCH"]
+    assert [p["headers"]["If-Match"] for p in patches] == ['W/"1"', 'W/"2"']
+    assert all("pw-123456" not in p["body"] for p in patches)
