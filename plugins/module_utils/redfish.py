@@ -685,6 +685,13 @@ def selected_systems(module):
         raise resource.ValidationError([str(exc)])
 
 
+def _result(entry, address, status="ok", message=None):
+    out = {"name": entry["name"], "bmc": address, "uri": entry.get("uri"), "status": status}
+    if message is not None:
+        out["message"] = message
+    return out
+
+
 def for_each_system(params, by_bmc, action, log=None):
     """``action(bmc, system_resource, entry) -> dict`` for every selected system; BMCs in parallel, systems of one
     BMC one after the other over one session. Returns one result dict per system (``name``, ``status`` and what
@@ -710,24 +717,20 @@ def for_each_system(params, by_bmc, action, log=None):
                                              name="%s:%s" % (address, system.get("Id") or system["@odata.id"])))
                 for entry in expanded:
                     try:
-                        resource = bmc.get(entry["uri"], cache=False)
-                        result = {"name": entry["name"], "bmc": address, "uri": entry["uri"], "status": "ok"}
-                        result.update(action(bmc, resource, entry))
+                        result = _result(entry, address)
+                        result.update(action(bmc, bmc.get(entry["uri"], cache=False), entry))
                     except (ApiError, BmcError) as exc:
-                        result = {"name": entry["name"], "bmc": address, "uri": entry["uri"], "status": "failed",
-                                  "message": str(exc)}
+                        result = _result(entry, address, "failed", str(exc))
                     out.append(result)
         except (ApiError, BmcError) as exc:
             done = set(r["name"] for r in out)
-            out.extend({"name": e["name"], "bmc": address, "uri": e.get("uri"), "status": "failed", "message": str(exc)}
-                       for e in entries if e["name"] not in done)
+            out.extend(_result(e, address, "failed", str(exc)) for e in entries if e["name"] not in done)
         return out
     results = run_many(one_bmc, sorted(by_bmc.items()), params.get("workers") or 32)
     flat = []
     for (address, entries), result in zip(sorted(by_bmc.items()), results):
         if isinstance(result, Exception):
-            flat.extend({"name": e["name"], "bmc": address, "status": "failed",
-                         "message": "%s: %s" % (type(result).__name__, result)} for e in entries)
+            flat.extend(_result(e, address, "failed", "%s: %s" % (type(result).__name__, result)) for e in entries)
         else:
             flat.extend(result)
     return flat
