@@ -427,7 +427,7 @@ def apply_redfish_endpoints(api, desired, state="present", update_password="on_c
 
     An endpoint with an inventory is unchanged only if its fields match and every (component, MAC)
     pair SMD derives from the inventory is in SMD; otherwise it is PUT (an upsert SMD re-parses).
-    Returns the plan; its diff and resources carry no password.
+    Returns the plan (which holds the passwords); :func:`endpoint_result` makes the module result without them.
     """
     needs_interfaces = any("Inventory" in d for d in desired)
     calls = [api.redfish_endpoints] + ([api.interfaces] if needs_interfaces else [])
