@@ -58,7 +58,7 @@ def discover_one(params, target, log=None):
             except ApiError as exc:
                 report.update(status="unreachable", message="no Redfish service root: %s" % exc)
                 return report, None, bmc.request_count
-            found = redfish.collect(bmc, target.get("profile") or params["profile"])
+            found = redfish.collect(bmc, target.get("profile") or params["profile"], params["collect_chassis"])
     except ApiError as exc:
         status = "auth_failed" if exc.status in (401, 403) else "error"
         report.update(status=status, message=str(exc))
@@ -67,6 +67,8 @@ def discover_one(params, target, log=None):
         report.update(status="error", message=str(exc))
         return report, None, bmc.request_count
     report.update(profile=found["profile"], bmc_mac=found["bmc_mac"], firmware=found["firmware"])
+    if found["chassis"]:
+        report["chassis"] = found["chassis"]
     if not report["xname"]:
         report.update(status="no_xname", message="no xname for %s: give it in the target, in xname_map, or use a "
                                                  "host name that is an xname" % target["address"])
@@ -133,6 +135,7 @@ def main():
         workers=dict(type="int", default=32),
         port=dict(type="int", default=443),
         fail_on_error=dict(type="str", choices=["never", "any", "all"], default="never"),
+        collect_chassis=dict(type="bool", default=False),
     )
     spec.update(redfish.bmc_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec)

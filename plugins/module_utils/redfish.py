@@ -524,8 +524,9 @@ def probe(address, port=443, timeout=3.0):
         return "no TCP connection to %s:%s (%s)" % (host, port, exc)
 
 
-def collect(bmc, profile_name=None):
-    """Read one BMC: profile, systems (nodes), managers, chassis, NICs, firmware.
+def collect(bmc, profile_name=None, chassis=False):
+    """Read one BMC: profile, systems (nodes), managers, NICs, firmware, and the chassis where the profile needs
+    them or ``chassis`` is true.
 
     Returns a dict with ``profile``, ``systems`` (SMD inventory entries of the nodes, in n0.. order),
     ``managers`` (SMD inventory entries of the BMC), ``bmc_mac``, ``bmc_ip``, ``firmware``, ``chassis``.
@@ -535,7 +536,7 @@ def collect(bmc, profile_name=None):
     systems = bmc.members(root.get("Systems") or {})
     managers = bmc.members(root.get("Managers") or {})
     profile = choose_profile(root, systems, managers, profile_name)
-    chassis = bmc.members(root.get("Chassis") or {}) if profile.chassis else []
+    chassis = bmc.members(root.get("Chassis") or {}) if (chassis or profile.chassis) else []
     nodes = []
     for system in profile.node_systems(bmc, systems):
         # SMD tells nodes apart by UUID; a system without one gets a name-based UUID of its BMC and path

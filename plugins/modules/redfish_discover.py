@@ -73,6 +73,13 @@ options:
     description: TCP port of the Redfish service, for targets without one.
     type: int
     default: 443
+  collect_chassis:
+    description:
+      - Also read every chassis of each BMC (one request per chassis) and return C(uri), C(type) and C(power_state)
+        of each in RV(bmcs[].chassis). Nodes and NICs come from systems and managers, so this is off by default;
+        the V(cray_ex_cc) profile (a chassis controller, whose blades are chassis) always reads them.
+    type: bool
+    default: false
   fail_on_error:
     description:
       - V(never) reports failed BMCs in RV(bmcs) and succeeds; V(any) fails the task when any BMC failed
@@ -126,6 +133,7 @@ bmcs:
     nodes: {description: "Node xnames with their UUID and MACs: C(xname), C(uuid), C(macs).", type: list}
     bmc_mac: {description: "MAC of the BMC's own NIC, when the BMC shows it.", type: str}
     firmware: {description: "Manager Id -> firmware version.", type: dict}
+    chassis: {description: "The chassis read (see O(collect_chassis)), each with C(uri), C(type), C(power_state).", type: list}
 summary:
   description: Counts of the BMCs by status, and of the endpoints created, updated, unchanged.
   returned: always

@@ -147,6 +147,19 @@ def test_discover_every_mockup_sushy_and_failures(clean_smd, rf):
         assert opened and len(opened) == len(closed), (name, log)
 
 
+def test_chassis_read_on_request_and_always_on_a_chassis_controller(lab, rf):
+    task = discover_task(rf, ["rackmount1", "cmm"], push=False)
+    plain = dict(task["cscs.openchami.redfish_discover"])
+    asked = dict(plain, collect_chassis=True)
+    result, out = play(lab, rf, [{"cscs.openchami.redfish_discover": plain}, {"cscs.openchami.redfish_discover": asked}])
+    assert result.returncode == 0, result.stdout
+    first, second = (dict((b["address"], b) for b in out[key]["bmcs"]) for key in ("out_0", "out_1"))
+    assert "chassis" not in first[IPS["rackmount1"]]
+    cmm = sorted(c["uri"].rsplit("/", 1)[-1] for c in first[IPS["cmm"]]["chassis"])
+    assert cmm == sorted(["Enclosure"] + ["Blade%d" % i for i in range(8)] + ["Perif%d" % i for i in range(8)])
+    assert [c["uri"] for c in second[IPS["rackmount1"]]["chassis"]] == ["/redfish/v1/Chassis/1U"]
+
+
 def test_two_bmcs_claiming_one_mac_are_not_both_written(clean_smd, rf):
     """rackmount1 and liquid-cooled are the same DMTF server: the second BMC is reported, not written."""
     lab = clean_smd
