@@ -737,6 +737,27 @@ def for_each_system(params, by_bmc, action, log=None):
     return flat
 
 
+def follow_up(params, by_bmc, results, action):
+    """A second pass of ``action`` over the systems whose result says ``changed`` and ``ok``; updates ``results``."""
+    todo = {}
+    for result in results:
+        if result.get("changed") and result["status"] == "ok":
+            creds = by_bmc[result["bmc"]][0]
+            todo.setdefault(result["bmc"], []).append({"name": result["name"], "uri": result["uri"],
+                                                       "user": creds.get("user"), "password": creds.get("password")})
+    if not todo:
+        return results
+    later = dict((r["name"], r) for r in for_each_system(params, todo, action))
+    for result in results:
+        extra = later.get(result["name"])
+        if extra is not None:
+            extra = dict(extra)
+            extra.pop("uri", None)
+            extra.pop("bmc", None)
+            result.update(extra)
+    return results
+
+
 def wait_power_state(bmc, uri, wanted, deadline, interval=1.0):
     """Poll ``PowerState`` of ``uri`` until it is ``wanted`` or ``deadline`` (monotonic) passes; returns the last state."""
     state = None

@@ -117,22 +117,28 @@ def main():
     end_state = redfish.RESET_TARGET_STATE[wanted]
     deadline = time.monotonic() + p["timeout"]
 
-    def act(bmc, system, entry):
+    def act(bmc, system, _entry):
         before = system.get("PowerState")
         if p["state"] in IDEMPOTENT and before == IDEMPOTENT[p["state"]]:
             return {"changed": False, "before": before, "after": before}
         if module.check_mode:
             return {"changed": True, "before": before, "after": end_state}
-        sent = bmc.reset(system, wanted)
-        out = {"changed": True, "before": before, "reset_type": sent}
-        after = redfish.wait_power_state(bmc, entry["uri"], end_state, deadline) if p["wait"] else bmc.power_state(entry["uri"])
-        out["after"] = after
+        return {"changed": True, "before": before, "reset_type": bmc.reset(system, wanted)}
+
+    def settle(bmc, _system, entry):
+        after = redfish.wait_power_state(bmc, entry["uri"], end_state, deadline) if p["wait"] else \
+            bmc.power_state(entry["uri"])
         if p["wait"] and after != end_state:
-            out.update(status="timeout", message="still %s after %ds (waiting for %s)" % (after, p["timeout"], end_state))
-        return out
+            return {"after": after, "status": "timeout",
+                    "message": "still %s after %ds (waiting for %s)" % (after, p["timeout"], end_state)}
+        return {"after": after}
 
     with module.guard():
-        results = redfish.for_each_system(p, redfish.selected_systems(module), act)
+        selected = redfish.selected_systems(module)
+        # every reset is sent first, then the states are awaited: the nodes of one BMC power up together
+        results = redfish.for_each_system(p, selected, act)
+        if not module.check_mode:
+            redfish.follow_up(p, selected, results, settle)
     redfish.exit_with_results(module, results)
 
 
