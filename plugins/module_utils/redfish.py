@@ -441,12 +441,20 @@ def _cray_enclosure(managers):
     return any(m.get("Id") == "BMC" and m.get("ManagerType") == "EnclosureManager" for m in managers)
 
 
+class _CrayEx(Profile):
+    """What HPE Cray EX controllers share: the BMC is the manager ``BMC`` (an enclosure manager), no boot override."""
+
+    boot_override = False
+
+    def bmc_managers(self, bmc, managers):
+        return [m for m in managers if m.get("Id") == "BMC"]
+
+
 @register
-class CrayExNodeCard(Profile):
+class CrayExNodeCard(_CrayEx):
     name = "cray_ex_nc"
     description = ("HPE Cray EX node card BMC (nC): systems Node0..NodeN, the BMC is the enclosure manager, "
                    "no BootSourceOverride (boot order only), HSN NICs without MAC skipped, 'Off' reset type")
-    boot_override = False
 
     @classmethod
     def score(cls, root, systems, managers):
@@ -454,16 +462,12 @@ class CrayExNodeCard(Profile):
             return 10
         return 0
 
-    def bmc_managers(self, bmc, managers):
-        return [m for m in managers if m.get("Id") == "BMC"]
-
 
 @register
-class CrayExChassisController(Profile):
+class CrayExChassisController(_CrayEx):
     name = "cray_ex_cc"
     description = ("HPE Cray EX chassis controller (cC): no systems, blades and peripherals as chassis with "
                    "their own Reset; the BMC is the enclosure manager")
-    boot_override = False
     chassis = True
 
     @classmethod
@@ -474,9 +478,6 @@ class CrayExChassisController(Profile):
 
     def node_systems(self, bmc, systems):
         return []
-
-    def bmc_managers(self, bmc, managers):
-        return [m for m in managers if m.get("Id") == "BMC"]
 
 
 @register
