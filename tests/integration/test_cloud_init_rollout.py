@@ -192,6 +192,19 @@ def runs(ci_lab, groups, tmp_path_factory):  # pylint: disable=redefined-outer-n
         return {"ok": good_run.result(), "bad": bad_run.result(), "history": history, "verified": verified}
 
 
+def assert_settled(group, config):
+    """The group has ``config``, all its nodes back, no temporary group left, and every node receives ``config``."""
+    assert group.config() == config
+    assert group.members() == group.xnames
+    assert group.smd_labels() == [group.name], "temporary SMD groups left behind"
+    assert list(group.cloud_init_groups()) == [group.name], "temporary cloud-init groups left behind"
+    for xname in group.xnames:
+        included, files, meta = group.received(xname)
+        assert included == [group.name]
+        assert files[group.name] == config["content"]
+        assert meta[group.name] == dict(config["meta_data"], Description=config["description"])
+
+
 def test_rollout_succeeds(groups, runs):  # pylint: disable=redefined-outer-name
     group, proc = groups["ok"], runs["ok"]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
@@ -200,15 +213,7 @@ def test_rollout_succeeds(groups, runs):  # pylint: disable=redefined-outer-name
     # the user's verification tasks ran after each wave, on that wave's nodes
     assert runs["verified"].read_text(encoding="utf-8").splitlines() == [
         "wave 1/3: %s" % group.xnames[0], "wave 2/3: %s" % ",".join(group.xnames[1:3]), "wave 3/3: %s" % group.xnames[3]]
-    assert group.config() == NEW
-    assert group.members() == group.xnames
-    assert group.smd_labels() == [group.name], "temporary SMD groups left behind"
-    assert list(group.cloud_init_groups()) == [group.name], "temporary cloud-init groups left behind"
-    for xname in group.xnames:
-        included, files, meta = group.received(xname)
-        assert included == [group.name]
-        assert files[group.name] == NEW["content"]
-        assert meta[group.name] == dict(NEW["meta_data"], Description=NEW["description"])
+    assert_settled(group, NEW)
 
 
 def test_rerun_after_success_changes_nothing(ci_lab, groups, runs):  # pylint: disable=redefined-outer-name
@@ -232,15 +237,7 @@ def test_failed_second_wave_is_rolled_back(groups, runs):  # pylint: disable=red
     assert "%s is unhealthy after wave 2" % group.xnames[1] in out
     assert "Nodes touched (they had received the new version): %s, %s" % tuple(group.xnames[:2]) in out
     # the group's configuration is the recorded one, every node is back in the group and receives it
-    assert group.config() == RECORDED
-    assert group.members() == group.xnames
-    assert group.smd_labels() == [group.name], "temporary SMD groups left behind"
-    assert list(group.cloud_init_groups()) == [group.name], "temporary cloud-init groups left behind"
-    for xname in group.xnames:
-        included, files, meta = group.received(xname)
-        assert included == [group.name]
-        assert files[group.name] == RECORDED["content"]
-        assert meta[group.name] == dict(RECORDED["meta_data"], Description=RECORDED["description"])
+    assert_settled(group, RECORDED)
 
 
 def test_history_entries_written(groups, runs):  # pylint: disable=redefined-outer-name
