@@ -14,7 +14,7 @@ BMC needs under a state directory and returns how to start it::
 * :func:`prepare_sushy`: a sushy-tools emulator (fake driver) with one or more
   systems, reachable on ``https://IP`` (port 443).
 * :func:`prepare_mockup`: ``lab/mockup_server.py`` serving a static Redfish mockup
-  tree (``/work/shared/redfish-mockups/<vendor>/<model>``) with writes kept in memory.
+  tree (``<mockups>/<vendor>/<model>``, see ``runtime.mockups_root``) with writes kept in memory.
 
 Everything is deterministic from the BMC index (system UUID, name, MAC and IP),
 so tests and inventories can predict what discovery will find.

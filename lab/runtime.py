@@ -43,6 +43,24 @@ class EarlyExit(LabError):
 _CHILDREN: dict[int, subprocess.Popen] = {}
 
 
+def loopback(third: int, fourth: int) -> str:
+    """A loopback address ``<LAB_NET>.third.fourth`` (``LAB_NET`` defaults to ``127.0``).
+
+    The emulated BMCs listen on port 443 of their own addresses; a second lab (another checkout,
+    a helper) sets ``LAB_NET=127.1`` (and its own ``LAB_PORT_*``) so that both can run at once.
+    """
+    return f"{os.environ.get('LAB_NET') or '127.0'}.{third}.{fourth}"
+
+
+def mockups_root() -> Path:
+    """The shared Redfish mockups: ``$LAB_MOCKUPS``, else ``../shared/redfish-mockups`` beside the repository."""
+    root = Path(os.environ.get("LAB_MOCKUPS") or REPO_ROOT.parent / "shared" / "redfish-mockups")
+    if not root.is_dir():
+        raise LabError(f"the Redfish mockups are not at {root}: set LAB_MOCKUPS to a copy of shared/redfish-mockups "
+                       "(the DMTF and HPE CSM RIE trees that come with the project's shared/ directory)")
+    return root
+
+
 def state_dir() -> Path:
     """``$LAB_STATE`` or ``<repo>/lab-state``."""
     path = Path(os.environ.get("LAB_STATE") or REPO_ROOT / "lab-state").resolve()

@@ -55,7 +55,6 @@ NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pow
 DEFAULT_BMCS = 4
 BMC_USER = "admin"
 BMC_PASSWORD = "lab-bmc-password"
-MOCKUPS_ROOT = Path("/work/shared/redfish-mockups")
 CLUSTER = "lab"
 ACCESS_TOKEN_LIFETIME = 30 * 24 * 3600
 BOOTSTRAP_TOKEN = "lab-bootstrap-token"  # boot-service exchanges it at the lab token endpoint, which accepts anything
@@ -78,12 +77,12 @@ def bmc_ip(index: int) -> str:
     """Loopback address of emulated BMC ``index`` (1-based)."""
     if not 1 <= index <= 254:
         raise LabError("the lab supports 1..254 emulated BMCs")
-    return f"127.0.1.{index}"
+    return runtime.loopback(1, index)
 
 
 def mockup_catalog(root: Path | None = None) -> dict[str, Path]:
     """Short names (``ex425``, ``rackmount1`` ...) of the Redfish mockups under ``root``."""
-    root = Path(os.environ.get("LAB_MOCKUPS") or root or MOCKUPS_ROOT)
+    root = Path(root) if root else runtime.mockups_root()
     found = {}
     for index in sorted(root.glob("*/*/index.json")):
         name = index.parent.name.lower().replace("public-", "").replace("_", "-")
@@ -266,7 +265,7 @@ class Lab:
                     meta={"kind": "bmc", "index": index, "ip": ip, "holder": holder}, prepare=prepare)
 
     def _mockup(self, number: int, name: str, directory: Path) -> Proc:
-        ip = f"127.0.3.{number}"
+        ip = runtime.loopback(3, number)
         holder: dict = {}
 
         def prepare():

@@ -4,7 +4,7 @@
 """The lab's emulated BMCs, as real processes on loopback: sushy-tools (fake driver) and the mockup server.
 
 Run from the repository root: ``.venv/bin/python -m pytest tests/integration/test_bmc_emulation.py``.
-Needs root (port 443) and the mockups in /work/shared/redfish-mockups.
+Needs root (port 443) and the mockups (``$LAB_MOCKUPS`` or ../shared/redfish-mockups).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab import bmc
+from lab import bmc, runtime
 
-MOCKUPS_ROOT = Path("/work/shared/redfish-mockups")
+MOCKUPS_ROOT = runtime.mockups_root()
 MOCKUPS = {
     "ex425": "csm-rie/EX425",
     "ex235a": "csm-rie/EX235a",
@@ -30,8 +30,8 @@ MOCKUPS = {
     "bladed": "dmtf/public-bladed",
     "liquid": "dmtf/public-liquid-cooled-server",
 }
-SUSHY_IPS = ["127.0.2.1", "127.0.2.2"]
-MOCKUP_IPS = {name: f"127.0.99.{number}" for number, name in enumerate(MOCKUPS, start=1)}
+SUSHY_IPS = [runtime.loopback(2, 1), runtime.loopback(2, 2)]
+MOCKUP_IPS = {name: runtime.loopback(99, number) for number, name in enumerate(MOCKUPS, start=1)}
 USER, PASSWORD = "admin", "lab-password"
 BAD_BASIC = {"Authorization": "Basic " + base64.b64encode(f"{USER}:wrong".encode()).decode()}
 STARTUP_TIMEOUT = 20

@@ -2,7 +2,7 @@
 # Copyright (c) 2026 CSCS
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """redfish_discover, redfish_power, redfish_boot and redfish_info run by real ansible-playbook against the lab's
-sushy-tools BMCs, the mockup server over every tree in /work/shared/redfish-mockups, and the real SMD.
+sushy-tools BMCs, the mockup server over every tree in the shared Redfish mockups, and the real SMD.
 
 Run from the repository root: ``.venv/bin/python -m pytest tests/integration/test_redfish.py``.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab import bmc as labbmc
+from lab import bmc as labbmc, runtime
 from test_bmc_emulation import MOCKUPS, MOCKUPS_ROOT, start_all, stop_all
 
-IPS = {name: f"127.0.98.{number}" for number, name in enumerate(MOCKUPS, start=1)}
+IPS = {name: runtime.loopback(98, number) for number, name in enumerate(MOCKUPS, start=1)}
 XNAMES = {"ex425": "x1000c1s0b0", "ex235a": "x1000c1s1b0", "cmm": "x1000c1b0", "gigabyte": "x3000c0s5b0",
           "rackmount1": "x3000c0s7b0", "bladed": "x1000c2s0b0", "liquid": "x3000c0s9b0"}
 DEAD = "127.0.98.250"  # nothing listens there
