@@ -1,5 +1,6 @@
 # cscs.openchami - developer entry points. `make test` is the whole suite (what CI runs).
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
@@ -9,6 +10,9 @@ COLL := $(COLL_ROOT)/ansible_collections/cscs/openchami
 GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export PATH := $(BIN):$(PATH)
 ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test
+# ansible-test warns on every run that en_US.UTF-8 is missing and it uses C.UTF-8 (which is fine); pip's
+# "Requirement already satisfied" lines of its sanity venvs say nothing either
+QUIET := 2>&1 | sed -u -e '/Using locale "C.UTF-8" instead of/d' -e '/^Requirement already satisfied/d'
 
 .PHONY: test venv system-deps lint sanity units integration collection-tree lab-up lab-down demo clean
 
@@ -18,16 +22,17 @@ test: venv lint sanity units integration
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt test-requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -U pip
-	$(BIN)/pip install -q --disable-pip-version-check -r test-requirements.txt
-	touch $@
+	@echo "venv: installing test-requirements.txt into .venv (about a minute the first time)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --disable-pip-version-check -U pip
+	@$(BIN)/pip install -q --disable-pip-version-check -r test-requirements.txt
+	@touch $@
 
 # A copy of the tracked (and new, not ignored) files under ansible_collections/cscs/openchami.
 collection-tree:
-	rm -rf $(COLL) && mkdir -p $(COLL)
-	git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(COLL)
-	test -f $(COLL)/galaxy.yml
+	@rm -rf $(COLL) && mkdir -p $(COLL)
+	@git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(COLL)
+	@test -f $(COLL)/galaxy.yml
 
 # ansible-test fetches pip's bootstrap script from a host this machine cannot reach;
 # the standard library's ensurepip does the same job.
@@ -37,14 +42,15 @@ $(GET_PIP):
 
 # Linted in the ansible_collections/cscs/openchami copy, so playbooks resolve cscs.openchami.* there.
 lint: venv collection-tree
+	@echo "lint: ansible-lint (profile production) and antsibull-changelog"
 	cd $(COLL) && ANSIBLE_COLLECTIONS_PATH=$(COLL_ROOT) $(BIN)/ansible-lint --offline -q
 	$(BIN)/antsibull-changelog lint
 
 sanity: venv collection-tree $(GET_PIP)
-	$(ANSIBLE_TEST) sanity --local --python 3.11 --color no
+	$(ANSIBLE_TEST) sanity --local --python 3.11 --color no $(QUIET)
 
 units: venv collection-tree
-	$(ANSIBLE_TEST) units --local --python 3.11 --color no
+	$(ANSIBLE_TEST) units --local --python 3.11 --color no $(QUIET)
 
 # What the lab needs from the system: PostgreSQL server binaries (Debian) and Go (the machine's).
 system-deps:

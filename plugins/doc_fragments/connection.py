@@ -9,6 +9,9 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
+    # Modules and the inventory plugin share these options. The environment variables are read by
+    # module_utils/connection.py (not declared as Ansible env sources) so that it knows whether a value was
+    # given explicitly: an explicit option always wins over the environment and the ochami files.
     DOCUMENTATION = r"""
 options:
   cluster:
@@ -25,8 +28,7 @@ options:
       - Each service is reached at this URI plus its default path
         (SMD V(/hsm/v2), BSS V(/boot/v1), boot-service V(/boot-service), cloud-init V(/cloud-init),
         metadata-service V(/metadata-service), power-control at the root), unless O(service_uris) names it.
-      - When neither this nor O(service_uris) is given, the ochami CLI configuration is read
-        (V(/etc/ochami/config.yaml) merged with V(~/.config/ochami/config.yaml)).
+      - Which source wins when several name a cluster is in the notes (the precedence table).
       - Environment variable E(OPENCHAMI_URI).
     type: str
   service_uris:
@@ -54,7 +56,8 @@ options:
         type: str
   config_file:
     description:
-      - Read this ochami CLI configuration file instead of the system and user files.
+      - Read this ochami CLI configuration file instead of the system and user files
+        (V(/etc/ochami/config.yaml) merged with V(~/.config/ochami/config.yaml)).
       - Environment variable E(OCHAMI_CONFIG).
     type: path
   use_auth:
@@ -67,8 +70,9 @@ options:
   token:
     description:
       - Bearer token (JWT). Takes precedence over every other source.
-      - Otherwise the token comes from, in order, E(<CLUSTER>_ACCESS_TOKEN), E(ACCESS_TOKEN),
-        O(token_file), and the client-credentials grant (O(token_url), O(client_id), O(client_secret)).
+      - Otherwise the token comes from, in order, E(OPENCHAMI_TOKEN), E(<CLUSTER>_ACCESS_TOKEN),
+        E(ACCESS_TOKEN), O(token_file), and the client-credentials grant (O(token_url), O(client_id),
+        O(client_secret)).
     type: str
   token_file:
     description:
@@ -96,10 +100,9 @@ options:
     elements: str
   validate_certs:
     description:
-      - Verify TLS certificates. Turn off only for a lab.
+      - Verify TLS certificates (V(true) when not set). Turn off only for a lab.
       - Environment variable E(OPENCHAMI_VALIDATE_CERTS).
     type: bool
-    default: true
   ca_path:
     description:
       - CA bundle used to verify the services' certificates.
@@ -107,100 +110,27 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP answer.
+      - Seconds to wait for each HTTP answer (V(30) when not set).
+      - Environment variable E(OPENCHAMI_TIMEOUT).
     type: int
-    default: 30
   retries:
     description:
       - How often an idempotent request is retried after a connection error or an HTTP
         V(429), V(502), V(503) or V(504), with exponential backoff and jitter
-        (a C(Retry-After) header is honoured).
+        (a C(Retry-After) header is honoured). V(5) when not set.
+      - Environment variable E(OPENCHAMI_RETRIES).
     type: int
-    default: 5
 notes:
   - Secrets (O(token), O(client_secret)) are never shown in results, errors or logs.
-"""
-
-    # The same options for plugins (inventory), where environment variables are declared per option.
-    PLUGIN = r"""
-options:
-  cluster:
-    description:
-      - Name of the cluster in the ochami CLI configuration; selects service addresses and the
-        C(<CLUSTER>_ACCESS_TOKEN) variable. Defaults to the configuration's C(default-cluster).
-    type: str
-    env:
-      - name: OPENCHAMI_CLUSTER
-  cluster_uri:
-    description:
-      - Base URI of the cluster; each service is reached at this URI plus its default path (SMD V(/hsm/v2)).
-      - When neither this nor O(service_uris) is given, the ochami CLI configuration is read.
-    type: str
-    env:
-      - name: OPENCHAMI_URI
-  service_uris:
-    description:
-      - Full base URI of individual services (keys V(smd), V(bss), V(boot_service), V(cloud_init),
-        V(metadata_service), V(pcs)), overriding O(cluster_uri).
-    type: dict
-  config_file:
-    description: Read this ochami CLI configuration file instead of the system and user files.
-    type: path
-    env:
-      - name: OCHAMI_CONFIG
-  use_auth:
-    description: Whether to send a bearer token. Defaults to the cluster's C(enable-auth), else V(true).
-    type: bool
-    env:
-      - name: OPENCHAMI_USE_AUTH
-  token:
-    description:
-      - Bearer token. Otherwise the token comes from, in order, E(<CLUSTER>_ACCESS_TOKEN), E(ACCESS_TOKEN),
-        O(token_file), and the client-credentials grant.
-    type: str
-    env:
-      - name: OPENCHAMI_TOKEN
-  token_file:
-    description: File holding the token (bare, or JSON with C(access_token)).
-    type: path
-    env:
-      - name: OPENCHAMI_TOKEN_FILE
-  token_url:
-    description: OAuth2 token endpoint for the client-credentials grant.
-    type: str
-    env:
-      - name: OPENCHAMI_TOKEN_URL
-  client_id:
-    description: OAuth2 client id.
-    type: str
-    env:
-      - name: OPENCHAMI_CLIENT_ID
-  client_secret:
-    description: OAuth2 client secret.
-    type: str
-    env:
-      - name: OPENCHAMI_CLIENT_SECRET
-  scopes:
-    description: OAuth2 scopes to ask for.
-    type: list
-    elements: str
-  validate_certs:
-    description: Verify TLS certificates.
-    type: bool
-    default: true
-    env:
-      - name: OPENCHAMI_VALIDATE_CERTS
-  ca_path:
-    description: CA bundle used to verify the services' certificates.
-    type: path
-    env:
-      - name: OPENCHAMI_CA_PATH
-  timeout:
-    description: Seconds to wait for each HTTP answer.
-    type: int
-    default: 30
-  retries:
-    description: Retries of idempotent requests after connection errors, V(429), V(502), V(503), V(504).
-    type: int
-    default: 5
+  - "Which cluster: an option given to the task (or in module_defaults, or in an inventory source) always
+    wins over the environment, and the environment over the ochami CLI files. Ranks, best first:
+    (1) O(service_uris) and O(cluster_uri) given as options, and the ochami configuration when O(config_file)
+    or O(cluster) is given as an option;
+    (2) E(OPENCHAMI_URI), and the ochami configuration named by E(OCHAMI_CONFIG) or E(OPENCHAMI_CLUSTER);
+    (3) V(/etc/ochami/config.yaml) merged with V(~/.config/ochami/config.yaml)."
+  - "Two sources of the same rank that name different clusters (another C(scheme://host:port), or another
+    address for the same service) make the task fail before anything is sent, naming both. A source of a
+    lower rank that names another cluster is ignored with a warning, and so are its cluster name (its
+    C(<CLUSTER>_ACCESS_TOKEN)) and its settings. A lower-rank source that names the same cluster may fill in
+    the services the better one does not name."
 """

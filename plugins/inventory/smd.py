@@ -25,7 +25,7 @@ author:
 extends_documentation_fragment:
   - constructed
   - inventory_cache
-  - cscs.openchami.connection.plugin
+  - cscs.openchami.connection
 options:
   plugin:
     description: Marks the file as this plugin's source.
@@ -36,7 +36,8 @@ options:
     description:
       - OpenCHAMI instances to read (the fleet view). Each entry has a C(name) and any of the
         connection options, which override the top-level ones for that instance.
-      - Without it, one instance is read with the top-level options, named after O(cluster) or V(default).
+      - Without it, one instance is read with the top-level options, named after the cluster they resolve to
+        (O(cluster), E(OPENCHAMI_CLUSTER) or the ochami configuration's default cluster), else V(default).
       - An instance that cannot be read gives a warning and the others still load, unless O(strict=true).
     type: list
     elements: dict
@@ -157,6 +158,7 @@ keyed_groups:
 """
 
 import ipaddress
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -164,7 +166,7 @@ from ansible.inventory.group import to_safe_group_name
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.cscs.openchami.plugins.module_utils import smd as smd_api
-from ansible_collections.cscs.openchami.plugins.module_utils.common import Connection, connection_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils.connection import Connection, connection_argument_spec
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.plugins.module_utils.xname import XnameError, parent
 
@@ -217,11 +219,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _instances(self):
         keys = list(connection_argument_spec())
         base = dict((k, self.get_option(k)) for k in keys)
-        if base.get("validate_certs") is None:
-            base["validate_certs"] = True
         instances = self.get_option("instances") or []
         if not instances:
-            return [(base.get("cluster") or "default", base)]
+            return [(None, base)]  # named after the cluster the connection resolves to
         out = []
         for index, entry in enumerate(instances):
             if not isinstance(entry, dict) or not entry.get("name"):
@@ -246,9 +246,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         connections, errors = {}, {}
         for name, params in instances:
             try:
-                connections[name] = Connection(params)
+                conn = Connection(params)
             except ApiError as exc:
-                errors[name] = str(exc)
+                errors[name or params.get("cluster") or os.environ.get("OPENCHAMI_CLUSTER") or "default"] = str(exc)
+                continue
+            name = name or conn.cluster or "default"
+            connections[name] = conn
+            for warning in connections[name].warnings:
+                self.display.warning("OpenCHAMI instance %s: %s" % (name, warning))
         jobs = [(name, kind) for name in connections for kind in KINDS]
 
         def run(job):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 CSCS
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by every module and the inventory plugin, and the module base class."""
+"""The module layer: the base class of every module (connection, ``src`` lists, ``guard()`` -> fail_json)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,9 +9,8 @@ __metaclass__ = type
 
 import contextlib
 import json
-import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 try:
@@ -20,85 +19,15 @@ try:
 except ImportError:  # pragma: no cover
     yaml = None
 
-from ansible_collections.cscs.openchami.plugins.module_utils.auth import (
-    TokenAuth, cluster_from_config, load_ochami_config, service_url)
+from ansible_collections.cscs.openchami.plugins.module_utils.connection import Connection, connection_argument_spec
 from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError, Client, SERVICE_PATHS)
-
-SERVICES = tuple(sorted(SERVICE_PATHS))
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError)
 
 
 def src_option():
     """The ``src`` option of modules that take long lists (see :meth:`OpenCHAMIModule.items`)."""
     return dict(type="path")
-
-
-def connection_argument_spec():
-    """The argument spec of the ``cscs.openchami.connection`` doc fragment."""
-    return dict(
-        cluster=dict(type="str", fallback=(env_fallback, ["OPENCHAMI_CLUSTER"])),
-        cluster_uri=dict(type="str", fallback=(env_fallback, ["OPENCHAMI_URI"])),
-        service_uris=dict(type="dict", options=dict((name, dict(type="str")) for name in SERVICES)),
-        config_file=dict(type="path", fallback=(env_fallback, ["OCHAMI_CONFIG"])),
-        use_auth=dict(type="bool", fallback=(env_fallback, ["OPENCHAMI_USE_AUTH"])),
-        token=dict(type="str", no_log=True),
-        token_file=dict(type="path", fallback=(env_fallback, ["OPENCHAMI_TOKEN_FILE"])),
-        token_url=dict(type="str", no_log=False, fallback=(env_fallback, ["OPENCHAMI_TOKEN_URL"])),
-        client_id=dict(type="str", fallback=(env_fallback, ["OPENCHAMI_CLIENT_ID"])),
-        client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["OPENCHAMI_CLIENT_SECRET"])),
-        scopes=dict(type="list", elements="str"),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["OPENCHAMI_VALIDATE_CERTS"])),
-        ca_path=dict(type="path", fallback=(env_fallback, ["OPENCHAMI_CA_PATH"])),
-        timeout=dict(type="int", default=30),
-        retries=dict(type="int", default=5),
-    )
-
-
-class Connection:
-    """Resolved connection settings: builds one :class:`Client` per service, on demand."""
-
-    def __init__(self, params, environ=None, log=None):
-        self.params = params
-        self.environ = os.environ if environ is None else environ
-        self.log = log
-        use_config = bool(params.get("config_file")) or not (params.get("cluster_uri") or params.get("service_uris"))
-        config = load_ochami_config(params.get("config_file"), self.environ) if use_config else {}
-        self.cluster, self.settings = cluster_from_config(config, params.get("cluster"))
-        if params.get("cluster") and not self.cluster:
-            self.cluster = params["cluster"]
-        enabled = params.get("use_auth")
-        if enabled is None:
-            enabled = self.settings.get("enable-auth", True) is not False
-        self.auth = TokenAuth(
-            token=params.get("token"), cluster=self.cluster, token_file=params.get("token_file"),
-            client_id=params.get("client_id"), client_secret=params.get("client_secret"),
-            token_url=params.get("token_url"), scopes=params.get("scopes"), environ=self.environ,
-            validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
-            timeout=params.get("timeout") or 30, enabled=enabled)
-        self._clients = {}
-
-    def url(self, service):
-        return service_url(service, self.params.get("cluster_uri"), self.params.get("service_uris"), self.settings)
-
-    def client(self, service):
-        if service not in self._clients:
-            base = self.url(service)
-            if not base:
-                raise ApiError("no address for the %s service: set cluster_uri, service_uris.%s, "
-                               "or an ochami configuration with a default cluster" % (service, service))
-            self._clients[service] = Client(
-                base, auth=self.auth, validate_certs=self.params.get("validate_certs", True),
-                ca_path=self.params.get("ca_path"), timeout=self.params.get("timeout") or 30,
-                retries=self.params.get("retries", 5), log=self.log)
-        return self._clients[service]
-
-    def request_count(self):
-        return sum(c.request_count for c in self._clients.values())
-
-    def close(self):
-        for client in self._clients.values():
-            client.close()
 
 
 class OpenCHAMIModule(AnsibleModule):
@@ -120,6 +49,8 @@ class OpenCHAMIModule(AnsibleModule):
                 self._connection = Connection(self.params)
             except ApiError as exc:
                 self.fail_json(msg=str(exc))
+            for warning in self._connection.warnings:
+                self.warn(warning)
         return self._connection
 
     def client(self, service):

@@ -203,10 +203,14 @@ def main():
         out["summary"]["bmcs"] = counts
         out["bmcs"] = reports
         out["requests"] = requests
-        if p["dest"]:
-            with open(p["dest"], "w") as handle:
-                json.dump({"bmcs": reports, "endpoints": [smd.without_password(e) for e in endpoints]}, handle,
-                          indent=2, sort_keys=True)
+        if p["dest"] and not module.check_mode:  # check mode writes nothing, anywhere
+            try:
+                with open(p["dest"], "w") as handle:
+                    json.dump({"bmcs": reports, "endpoints": [smd.without_password(e) for e in endpoints]}, handle,
+                              indent=2, sort_keys=True)
+            except OSError as exc:
+                module.fail_json(msg="cannot write dest %s: %s (the discovery itself is in this result)"
+                                 % (p["dest"], exc.strerror or exc), **out)
         failed = [r for r in reports if r["status"] != "ok"]
         if failed and (p["fail_on_error"] == "any" or (p["fail_on_error"] == "all" and len(failed) == len(reports))):
             module.fail_json(msg="%d of %d BMCs could not be discovered: %s" % (

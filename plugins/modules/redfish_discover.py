@@ -58,7 +58,9 @@ options:
     type: bool
     default: true
   dest:
-    description: Also write the result (as JSON, without passwords) to this file on the controller side of the module.
+    description:
+      - Also write the result (as JSON, without passwords) to this file on the host the module runs on.
+      - Not written in check mode.
     type: path
   update_password:
     description: V(on_create) stores the BMC password in SMD for new endpoints only; V(always) also for existing ones.

@@ -14,7 +14,7 @@ short_description: Power nodes on, off or restart them through their BMCs' Redfi
 version_added: 0.1.0
 description:
   - Sends the Redfish C(ComputerSystem.Reset) action to many nodes at once (BMCs in parallel) and waits until
-    each node reaches the power state the operation ends in, up to O(timeout).
+    each node reaches the power state the operation ends in, up to O(wait_timeout).
   - The reset type is chosen from what each BMC offers (inline C(ResetType@Redfish.AllowableValues) or its
     C(@Redfish.ActionInfo)), with equivalents when the preferred one is missing
     (C(On)/C(ForceOn), C(ForceOff)/C(Off), C(GracefulRestart)/C(ForceRestart), C(PowerCycle)/C(ForceRestart));
@@ -47,8 +47,10 @@ options:
     description: Wait until every node reached the end state (V(On) or V(Off)).
     type: bool
     default: true
-  timeout:
-    description: Seconds to wait for all nodes, from the first reset on.
+  wait_timeout:
+    description:
+      - Seconds to wait for all nodes to reach the end state, from the first reset on.
+      - Not the connection's O(timeout), which bounds each HTTP answer.
     type: int
     default: 300
 seealso:
@@ -61,7 +63,7 @@ EXAMPLES = r"""
   cscs.openchami.redfish_power:
     nodes: "{{ 'x1000c0s[0-7]b0n[0-1]' | cscs.openchami.xname_expand }}"
     state: "on"
-    timeout: 600
+    wait_timeout: 600
 
 - name: Restart one node through its BMC directly
   cscs.openchami.redfish_power:
@@ -107,7 +109,7 @@ def main():
     spec = dict(
         state=dict(type="str", required=True, choices=sorted(RESET_OF)),
         wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=300),
+        wait_timeout=dict(type="int", default=300),
     )
     spec.update(redfish.bmc_argument_spec())
     spec.update(redfish.selection_argument_spec())
@@ -115,7 +117,7 @@ def main():
     p = module.params
     wanted = RESET_OF[p["state"]]
     end_state = redfish.RESET_TARGET_STATE[wanted]
-    deadline = time.monotonic() + p["timeout"]
+    deadline = time.monotonic() + p["wait_timeout"]
 
     def act(bmc, system, _entry):
         before = system.get("PowerState")
@@ -130,7 +132,7 @@ def main():
             bmc.power_state(entry["uri"])
         if p["wait"] and after != end_state:
             return {"after": after, "status": "timeout",
-                    "message": "still %s after %ds (waiting for %s)" % (after, p["timeout"], end_state)}
+                    "message": "still %s after %ds (waiting for %s)" % (after, p["wait_timeout"], end_state)}
         return {"after": after}
 
     with module.guard():

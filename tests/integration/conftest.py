@@ -33,6 +33,7 @@ if str(REPO_ROOT) not in sys.path:
 from lab import jwt as labjwt  # noqa: E402  pylint: disable=wrong-import-position
 from lab import runtime  # noqa: E402  pylint: disable=wrong-import-position
 from lab.services import SERVICES, Lab  # noqa: E402  pylint: disable=wrong-import-position
+import progress  # noqa: E402  pylint: disable=wrong-import-position
 
 API_PREFIX = {"smd": "/hsm/v2", "smd2": "/hsm/v2", "bss": "/boot/v1", "cloud-init": "", "boot-service": "", "power-control": "",
               "auth": ""}
@@ -235,6 +236,7 @@ def pytest_configure(config):
     """Remember which pytest run owns a lab it starts (xdist workers inherit this from the controller)."""
     if not hasattr(config, "workerinput"):
         os.environ.setdefault("LAB_PYTEST_OWNER", f"{os.getpid()}-{time.time()}")
+    config.pluginmanager.register(progress, "cscs-openchami-progress")
 
 
 def pytest_sessionfinish(session):

@@ -199,8 +199,8 @@ def test_power_and_info_by_xname_through_smd(clean_smd, rf):
     sushy = rf["sushy"][:3]
     nodes = ["x1000c0s%db0n0" % i for i in range(1, 4)]
     tasks = [discover_task(rf, ["ex425"], [s["ip"] for s in sushy]),
-             {"cscs.openchami.redfish_power": {"nodes": nodes, "state": "off", "timeout": 60}},
-             {"cscs.openchami.redfish_power": {"nodes": nodes, "state": "off", "timeout": 60}},
+             {"cscs.openchami.redfish_power": {"nodes": nodes, "state": "off", "wait_timeout": 60}},
+             {"cscs.openchami.redfish_power": {"nodes": nodes, "state": "off", "wait_timeout": 60}},
              {"cscs.openchami.redfish_info": {"nodes": nodes + ["x1000c1s0b0n1"]}}]
     result, out = play(lab, rf, tasks)
     assert result.returncode == 0, result.stdout
@@ -214,7 +214,7 @@ def test_power_and_info_by_xname_through_smd(clean_smd, rf):
     cray = by_name["x1000c1s0b0n1"]
     assert cray["boot_override"] is False and set(cray["reset_types"]) == {"ForceOff", "On", "Off"}
 
-    result, out = play(lab, rf, [{"cscs.openchami.redfish_power": {"nodes": nodes, "state": "on", "timeout": 60}}])
+    result, out = play(lab, rf, [{"cscs.openchami.redfish_power": {"nodes": nodes, "state": "on", "wait_timeout": 60}}])
     assert result.returncode == 0, result.stdout
     assert all(n["after"] == "On" and n["reset_type"] == "On" for n in out["out_0"]["nodes"])
     assert [sushy_power(lab, rf, s) for s in sushy] == ["On"] * 3
@@ -224,7 +224,7 @@ def test_power_with_a_dead_bmc_and_a_wrong_password_among_good_ones(lab, rf):
     cray = rf["servers"]["ex425"]
     assert cray.send("POST", "/_mockup/reset", auth=False).status_code == 204
     targets = [IPS["ex425"], DEAD, {"address": IPS["gigabyte"], "password": "wrong-password"}]
-    result, out = play(lab, rf, [{"cscs.openchami.redfish_power": {"targets": targets, "state": "off", "timeout": 30}}])
+    result, out = play(lab, rf, [{"cscs.openchami.redfish_power": {"targets": targets, "state": "off", "wait_timeout": 30}}])
     task = out["out_0"]
     assert task["failed"] is True and "2 of 4 nodes failed" in task["msg"], task["msg"]
     by_bmc = {}

@@ -12,7 +12,6 @@ import os
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 from http.server import HTTPServer, BaseHTTPRequestHandler
@@ -203,7 +202,3 @@ def test_join_url():
 def test_backoff_is_capped():
     assert http.backoff_delay(30, 1.0, 10.0, rand=lambda: 1.0) == 10.0
     assert http.backoff_delay(0, 0.5, 10.0, rand=lambda: 1.0) == 0.5
-
-
-def test_python_version_supported():
-    assert sys.version_info >= (3, 8)

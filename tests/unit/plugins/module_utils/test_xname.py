@@ -7,8 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ast
-import sys
-import time
 
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -411,15 +409,14 @@ def test_expand_errors(pattern, fragment):
     assert repr(pattern) in str(err.value)
 
 
-def test_expand_rejects_huge_expansions_quickly():
-    start = time.time()
+def test_expand_rejects_huge_expansions_before_enumerating_them():
+    # 10^20 names: only a count made before enumerating can answer this one
     with pytest.raises(XnameError, match="more than 1000000"):
         expand("x[0-9999]c[0-7]s[0-7]b[0-1]n[0-1]")
     with pytest.raises(XnameError, match="more than 1000000"):
         expand("x[0-99999999999999999999]")
     with pytest.raises(XnameError, match="more than 1000000"):
         expand(["x1000c[0-7]s[0-999]b[0-1]n[0-1]"] * 40)
-    assert time.time() - start < 5
     assert MAX_EXPANSION == 1000000
 
 
@@ -502,15 +499,3 @@ def test_source_is_python38_stdlib_only():
         elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
             imported.add(node.module.split(".")[0])
     assert imported <= {"collections", "itertools", "re"}
-
-
-def test_parse_speed():
-    xnames = ["x%dc%ds%db%dn%d" % (1000 + i % 50, i % 8, (i // 8) % 8, (i // 64) % 2, (i // 128) % 2)
-              for i in range(100000)]
-    start = time.perf_counter()
-    for value in xnames:
-        parse(value)
-    elapsed = time.perf_counter() - start
-    # typically ~0.3 s; generous bound for slow or shared CI machines
-    assert elapsed < 10, elapsed
-    sys.stderr.write("parsed 100000 xnames in %.3f s\n" % elapsed)

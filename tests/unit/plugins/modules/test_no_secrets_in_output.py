@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import os
 import pathlib
 import subprocess
@@ -23,7 +24,11 @@ COLLECTIONS = str(pathlib.Path(os.path.abspath(transport.__file__)).parents[4])
 BIN = os.path.dirname(sys.executable)
 
 
-def run_playbook(url, module_args):
+BMC_PASSWORD = "bmc-password-DDDD-value"
+TARGET_PASSWORD = "target-password-EEEE-value"
+
+
+def run_playbook(url, module_args, task=None):
     playbook = """
 - hosts: localhost
   gather_facts: false
@@ -31,7 +36,7 @@ def run_playbook(url, module_args):
     - cscs.openchami.smd_component_info:
         service_uris: {smd: "%s/hsm/v2"}
         %s
-""" % (url, module_args)
+""" % (url, module_args) if task is None else task
     with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
         handle.write(playbook)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ACCESS_TOKEN=ENV_TOKEN, ANSIBLE_NOCOLOR="1",
@@ -51,7 +56,7 @@ def echo_credentials(req):
 
 def assert_no_secret(proc):
     text = proc.stdout + proc.stderr
-    for secret in (OPTION_TOKEN, ENV_TOKEN, CLIENT_SECRET):
+    for secret in (OPTION_TOKEN, ENV_TOKEN, CLIENT_SECRET, BMC_PASSWORD, TARGET_PASSWORD):
         assert secret not in text
         assert secret[-10:] not in text
 
@@ -82,3 +87,31 @@ def test_successful_call_verbose_shows_no_token():
     assert "x1000c0s0b0n0" in proc.stdout
     assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in proc.stdout   # the invocation shows the option masked
     assert_no_secret(proc)
+
+
+def echo_everything(req):
+    return {"error": {"message": "rejected %s %s" % (req["headers"].get("Authorization"), req.get("body"))}}
+
+
+def test_bmc_passwords_never_in_output():
+    """The BMC password option and a per-target password, sent to a BMC that echoes what it got."""
+    with FakeServer(default=(401, {}, echo_everything)) as srv:
+        task = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - cscs.openchami.redfish_info:
+        targets:
+          - "%s"
+          - {address: "%s/", password: "%s"}
+        bmc_user: root
+        bmc_password: "%s"
+""" % (srv.url, srv.url, TARGET_PASSWORD, BMC_PASSWORD)
+        proc = run_playbook(srv.url, None, task=task)
+    assert proc.returncode == 0, proc.stdout          # an _info module reports each BMC's failure
+    sent = " ".join("%s %s" % (r["headers"].get("Authorization"), r.get("body")) for r in srv.requests)
+    assert "Basic " in sent or BMC_PASSWORD in sent        # the credentials did reach the BMC
+    assert proc.stdout.count("the BMC refused the user name or password") >= 2
+    assert_no_secret(proc)
+    for secret in (BMC_PASSWORD, TARGET_PASSWORD):
+        assert base64.b64encode(("root:" + secret).encode()).decode() not in proc.stdout + proc.stderr

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""No module re-defines an option that one of its doc fragments already defines.
+
+An option defined twice is silently replaced by the module's own: redfish_power's ``timeout`` (wait for the
+power state, 300 s) replaced the connection's ``timeout`` (seconds per HTTP answer), so every SMD request and
+the token fetch waited up to 300 s.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ast
+import importlib
+import os
+
+import pytest
+import yaml
+
+MODULES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules")
+
+
+def _documentation(path):
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+            return yaml.safe_load(node.value.value)
+    raise AssertionError("%s has no DOCUMENTATION" % path)
+
+
+def _fragment_options(name):
+    parts = name.split(".")
+    if parts[:2] != ["cscs", "openchami"]:
+        return {}
+    fragment, variable = parts[2], (parts[3].upper() if len(parts) > 3 else "DOCUMENTATION")
+    module = importlib.import_module("ansible_collections.cscs.openchami.plugins.doc_fragments." + fragment)
+    return (yaml.safe_load(getattr(module.ModuleDocFragment, variable)) or {}).get("options") or {}
+
+
+@pytest.mark.parametrize("filename", sorted(f for f in os.listdir(MODULES) if f.endswith(".py") and f != "__init__.py"))
+def test_module_options_do_not_shadow_fragment_options(filename):
+    doc = _documentation(os.path.join(MODULES, filename))
+    own = set(doc.get("options") or {})
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        shadowed = own & set(_fragment_options(fragment))
+        assert not shadowed, "%s re-defines %s of fragment %s" % (filename, sorted(shadowed), fragment)
+
+
+def test_every_module_with_connection_options_is_in_the_openchami_action_group():
+    """So that one module_defaults block (group/cscs.openchami.openchami) sets the connection for all of them."""
+    with open(os.path.join(MODULES, "..", "..", "meta", "runtime.yml")) as handle:
+        groups = yaml.safe_load(handle)["action_groups"]
+    missing = []
+    for filename in sorted(os.listdir(MODULES)):
+        if filename.endswith(".py") and filename != "__init__.py":
+            fragments = _documentation(os.path.join(MODULES, filename)).get("extends_documentation_fragment") or []
+            if "cscs.openchami.connection" in fragments and filename[:-3] not in groups["openchami"]:
+                missing.append(filename[:-3])
+    assert not missing, "not in action group openchami: %s" % ", ".join(missing)
