@@ -70,9 +70,10 @@ options:
   token:
     description:
       - Bearer token (JWT). Takes precedence over every other source.
-      - Otherwise the token comes from, in order, E(OPENCHAMI_TOKEN), E(<CLUSTER>_ACCESS_TOKEN),
-        E(ACCESS_TOKEN), O(token_file), and the client-credentials grant (O(token_url), O(client_id),
-        O(client_secret)).
+      - Otherwise the token comes from, in order, O(token_file), the client-credentials grant (O(token_url),
+        O(client_id), O(client_secret)), the same three set through the environment (E(OPENCHAMI_TOKEN),
+        E(OPENCHAMI_TOKEN_FILE), E(OPENCHAMI_TOKEN_URL) and so on), then the ochami CLI's variables
+        E(<CLUSTER>_ACCESS_TOKEN) and E(ACCESS_TOKEN).
     type: str
   token_file:
     description:

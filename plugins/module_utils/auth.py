@@ -3,15 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where tokens and service addresses come from.
 
-Token sources, first match wins:
+Token sources, first match wins; what was given explicitly (a task option) comes before the environment:
 
-1. the explicit ``token`` option;
-2. ``<CLUSTER>_ACCESS_TOKEN`` (cluster name upper-cased, ``-`` and spaces to ``_``),
-   the variable the ochami CLI reads;
-3. ``ACCESS_TOKEN``;
-4. ``token_file`` (the whole file, or its ``access_token`` if it is JSON);
-5. an OAuth2 client-credentials grant at ``token_url`` with ``client_id`` and
-   ``client_secret`` (refreshed before expiry and once after a 401).
+1. the ``token`` option, then the ``token_file`` option (the whole file, or its ``access_token`` if it is
+   JSON), then an OAuth2 client-credentials grant whose options were given (``token_url``, ``client_id``,
+   ``client_secret``; refreshed before expiry and once after a 401);
+2. the same three set through the environment: ``OPENCHAMI_TOKEN``, ``OPENCHAMI_TOKEN_FILE``, and
+   ``OPENCHAMI_TOKEN_URL``/``OPENCHAMI_CLIENT_ID``/``OPENCHAMI_CLIENT_SECRET``;
+3. the ochami CLI's variables: ``<CLUSTER>_ACCESS_TOKEN`` (cluster name upper-cased, ``-`` and spaces to
+   ``_``), then ``ACCESS_TOKEN``.
 
 Service addresses come from the options, else from the ochami CLI configuration
 (``/etc/ochami/config.yaml`` merged with ``~/.config/ochami/config.yaml``).
@@ -160,7 +160,9 @@ class TokenAuth:
 
     def __init__(self, token=None, cluster=None, token_file=None, client_id=None, client_secret=None,
                  token_url=None, scopes=None, environ=None, validate_certs=True, ca_path=None, timeout=30,
-                 enabled=True, now=time.time):
+                 enabled=True, now=time.time, explicit=None):
+        """``explicit``: the names among token, token_file and the client-credentials options that were given
+        explicitly (None: every one given here). Explicit sources come before the environment variables."""
         self.environ = os.environ if environ is None else environ
         self.cluster = cluster
         self.client_id = client_id
@@ -180,31 +182,37 @@ class TokenAuth:
         if not enabled:
             self.source = "disabled"
             return
-        if token:
-            self._set(token, "the token option")
-            return
-        self._tried.append("token option")
-        if cluster:
-            var = cluster_token_variable(cluster)
-            self._tried.append(var)
-            if self.environ.get(var):
-                self._set(self.environ[var], "environment variable " + var)
+        given = dict(token=token, token_file=token_file, client_id=client_id, client_secret=client_secret,
+                     token_url=token_url)
+        explicit = set(k for k, v in given.items() if v) if explicit is None else set(explicit)
+        credentials = ("token_url", "client_id", "client_secret")
+        for rank_explicit in (True, False):
+            if token and ("token" in explicit) == rank_explicit:
+                self._set(token, "the token option" if rank_explicit else "environment variable OPENCHAMI_TOKEN")
                 return
-        self._tried.append("ACCESS_TOKEN")
-        if self.environ.get("ACCESS_TOKEN"):
-            self._set(self.environ["ACCESS_TOKEN"], "environment variable ACCESS_TOKEN")
-            return
-        if token_file:
-            self._tried.append("token_file")
-            self._set(self._read_file(token_file), "token file %s" % token_file)
-            return
-        self._tried.append("token_file")
-        if token_url and client_id and client_secret:
-            self.source = "client credentials at %s" % token_url
-            return
-        self._tried.append("client credentials")
-        if client_id or client_secret or token_url:
-            raise ApiError("client-credentials authentication needs token_url, client_id and client_secret together")
+            self._tried.append("token option" if rank_explicit else "OPENCHAMI_TOKEN")
+            if token_file and ("token_file" in explicit) == rank_explicit:
+                self._set(self._read_file(token_file), "token file %s" % token_file)
+                return
+            self._tried.append("token_file option" if rank_explicit else "OPENCHAMI_TOKEN_FILE")
+            if any(c in explicit for c in credentials) == rank_explicit and (token_url or client_id or client_secret):
+                if token_url and client_id and client_secret:
+                    self.source = "client credentials at %s" % token_url
+                    return
+                if rank_explicit:  # a partial set from the environment is passed over (listed in a 401's message)
+                    raise ApiError("client-credentials authentication needs token_url, client_id and client_secret together")
+            self._tried.append("client-credentials options" if rank_explicit else "OPENCHAMI_CLIENT_ID/SECRET")
+        self._from_environment(cluster)
+
+    def _from_environment(self, cluster):
+        """``<CLUSTER>_ACCESS_TOKEN`` then ``ACCESS_TOKEN`` (the ochami CLI's variables)."""
+        names = ([cluster_token_variable(cluster)] if cluster else []) + ["ACCESS_TOKEN"]
+        for name in names:
+            self._tried.append(name)
+            if self.environ.get(name):
+                self._set(self.environ[name], "environment variable " + name)
+                return True
+        return False
 
     def _set(self, token, source):
         self._token = token.strip()

@@ -116,7 +116,8 @@ class Connection:
         self.auth = TokenAuth(
             token=p["token"], cluster=self.cluster, token_file=p["token_file"], client_id=p["client_id"],
             client_secret=p["client_secret"], token_url=p["token_url"], scopes=p["scopes"], environ=self.environ,
-            validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"], enabled=enabled)
+            validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"], enabled=enabled,
+            explicit=[name for name, origin in self.origins.items() if origin == "option"])
         self._clients = {}
 
     # ------------------------------------------------------------ which cluster

@@ -54,8 +54,11 @@ def test_token_file_plain_and_json(tmp_path):
     js = tmp_path / "tok.json"
     js.write_text(json.dumps({"access_token": "from-json", "expires_in": 300}))
     assert auth.TokenAuth(token_file=str(js), environ={}).token() == "from-json"
-    # the environment wins over the file
-    assert auth.TokenAuth(token_file=str(js), environ={"ACCESS_TOKEN": "env"}).token() == "env"
+    # a token file (given explicitly or through OPENCHAMI_TOKEN_FILE) wins over the ochami CLI's variables,
+    # but an OPENCHAMI_TOKEN does not lose to a token_file from OPENCHAMI_TOKEN_FILE
+    assert auth.TokenAuth(token_file=str(js), environ={"ACCESS_TOKEN": "env"}).token() == "from-json"
+    assert auth.TokenAuth(token_file=str(js), environ={"ACCESS_TOKEN": "env"}, explicit=()).token() == "from-json"
+    assert auth.TokenAuth(token="opt", token_file=str(js), environ={}, explicit=("token_file",)).token() == "from-json"
 
 
 def test_token_file_errors_name_the_file(tmp_path):
@@ -123,7 +126,9 @@ def test_missing_token_401_lists_sources():
         c = Client(api.url, auth=auth.TokenAuth(cluster="alps", environ={}))
         with pytest.raises(ApiError) as err:
             c.get("/x")
-    assert "no token was found; looked at: token option, ALPS_ACCESS_TOKEN, ACCESS_TOKEN, token_file" in str(err.value)
+    assert ("no token was found; looked at: token option, token_file option, client-credentials options, "
+            "OPENCHAMI_TOKEN, OPENCHAMI_TOKEN_FILE, OPENCHAMI_CLIENT_ID/SECRET, ALPS_ACCESS_TOKEN, ACCESS_TOKEN"
+            in str(err.value))
 
 
 SYSTEM = """

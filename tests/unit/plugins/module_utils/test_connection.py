@@ -168,6 +168,16 @@ def test_token_option_over_openchami_token_over_cluster_token(lab_env):
     assert connect(dict(lab_env, OPENCHAMI_TOKEN="env-token")).auth.token() == "env-token"
 
 
+def test_explicit_token_file_and_client_credentials_win_over_environment_tokens(lab_env, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("file-token")
+    assert connect(lab_env, token_file=str(token_file)).auth.token() == "file-token"
+    assert connect(dict(lab_env, OPENCHAMI_TOKEN_FILE=str(token_file))).auth.token() == "file-token"
+    assert connect(dict(lab_env, OPENCHAMI_TOKEN="env-token"), token_file=str(token_file)).auth.token() == "file-token"
+    conn = connect(lab_env, token_url="https://keycloak.example/token", client_id="c", client_secret="s")
+    assert conn.auth.source == "client credentials at https://keycloak.example/token"
+
+
 def test_bad_environment_value_names_the_variable(lab_env):
     with pytest.raises(ApiError, match="OPENCHAMI_TIMEOUT='soon' is not a valid int for option timeout"):
         connect(dict(lab_env, OPENCHAMI_TIMEOUT="soon"))
