@@ -43,24 +43,49 @@ HEADER = "#cloud-config"
 TEMPLATE_HEADER = "## template:"
 IMPERSONATION = ("meta-data", "user-data", "vendor-data")
 
-# module option -> cloud-init server field
-DEFAULT_FIELDS = (
-    ("cluster_name", "cluster-name"),
-    ("short_name", "short-name"),
-    ("nid_length", "nid-length"),
-    ("base_url", "base-url"),
-    ("public_keys", "public-keys"),
-    ("region", "region"),
-    ("availability_zone", "availability-zone"),
-    ("cloud_provider", "cloud_provider"),
+
+def _not_empty(value):
+    if value in ("", []):
+        raise ValueError("an empty value cannot be set: the cloud-init server ignores empty values, so a default "
+                         "cannot be cleared")
+    return value
+
+
+def _nid_length(value):
+    if value < 1:
+        raise ValueError("must be at least 1, got %d" % value)
+    return value
+
+
+def _base_url(value):
+    return _not_empty(value).rstrip("/")
+
+
+def empty_list(value):
+    """A list compared as a set, None being the empty list."""
+    return resource.unordered(value or [])
+
+
+# The cluster defaults (a singleton) and a node's instance info: module option, server field, checks.
+DEFAULTS = resource.Spec(
+    resource.Field("cluster_name", "cluster-name", check=_not_empty),
+    resource.Field("short_name", "short-name", check=_not_empty),
+    resource.Field("nid_length", "nid-length", type="int", check=_nid_length),
+    resource.Field("base_url", "base-url", check=_base_url),
+    resource.Field("public_keys", "public-keys", type="list", elements="str", check=_not_empty, compare=empty_list),
+    resource.Field("region", check=_not_empty),
+    resource.Field("availability_zone", "availability-zone", check=_not_empty),
+    resource.Field("cloud_provider", check=_not_empty),
 )
-INSTANCE_FIELDS = (
-    ("local_hostname", "local-hostname"),
-    ("hostname", "hostname"),
-    ("instance_type", "instance-type"),
-    ("cloud_init_base_url", "cloud-init-base-url"),
-    ("public_keys", "public-keys"),
+INSTANCE = resource.Spec(
+    resource.Field("xname", check=boot.check_node, identity=True, required=True, aliases=["id"]),
+    resource.Field("local_hostname", "local-hostname"),
+    resource.Field("hostname"),
+    resource.Field("instance_type", "instance-type"),
+    resource.Field("cloud_init_base_url", "cloud-init-base-url"),
+    resource.Field("public_keys", "public-keys", type="list", elements="str", compare=empty_list),
 )
+INSTANCE_FIELDS = tuple(f.api for f in INSTANCE.fields if not f.identity)
 DEFAULT_NID_LENGTH = 4
 
 
@@ -199,7 +224,7 @@ def own_record(effective, defaults, nid):
     makes no difference to the node.
     """
     record = {"xname": effective["xname"]}
-    for _option, field in INSTANCE_FIELDS:
+    for field in INSTANCE_FIELDS:
         if field == "public-keys":
             record[field] = _own_keys(effective.get(field), defaults)
         else:
@@ -226,9 +251,9 @@ def plan_instances(server, items, defaults, nids, state="present", check_mode=Fa
     raw, desired = {}, []
     for item in items:
         name = item["xname"]
-        want = dict((f, item.get(f)) for _o, f in INSTANCE_FIELDS)
+        want = dict((f, item.get(f)) for f in INSTANCE_FIELDS)
         if state == "absent":
-            want = dict((f, [] if f == "public-keys" else "") for _o, f in INSTANCE_FIELDS)
+            want = dict((f, [] if f == "public-keys" else "") for f in INSTANCE_FIELDS)
         want = dict((f, v) for f, v in want.items() if v is not None)
         raw[name] = want
         entry = {"xname": name}
@@ -239,22 +264,17 @@ def plan_instances(server, items, defaults, nids, state="present", check_mode=Fa
     def merge(existing, _wanted):
         return dict(records[existing["xname"]], **raw[existing["xname"]])
 
-    the_plan = resource.plan(desired, current, "xname", normalizers={"public-keys": empty_list}, merge=merge)
+    the_plan = resource.plan(desired, current, INSTANCE.key, normalizers=INSTANCE.normalizers(), merge=merge)
     resource.apply(the_plan, check_mode, update=server.put_instances_changes)
     return the_plan
 
 
 def instance_body(item):
     body = {}
-    for _option, field in INSTANCE_FIELDS:
+    for field in INSTANCE_FIELDS:
         if item.get(field):
             body[field] = item[field]
     return body
-
-
-def empty_list(value):
-    """A list compared as a set, None being the empty list."""
-    return resource.unordered(value or [])
 
 
 # ---------------------------------------------------------------- the server

@@ -262,3 +262,130 @@ def result(the_plan, **extra):
     out = dict(changed=the_plan.changed, summary=the_plan.summary(), diff=the_plan.diff())
     out.update(extra)
     return out
+
+
+# ---------------------------------------------------------------- one spec per resource
+
+class Field:
+    """One option of a resource: its module option, its API field and how it is checked and compared.
+
+    ``check(value)`` raises ValueError (a message naming the value) or returns the value to send;
+    ``compare(value)`` gives the form two values are compared in (the engine's normaliser);
+    ``no_log`` fields are never returned or shown in a diff; ``identity`` fields make the item's key.
+    The other keywords are the argument-spec entries of the option.
+    """
+
+    def __init__(self, option, api=None, check=None, compare=None, no_log=False, identity=False, **spec):
+        self.option = option
+        self.api = api or option
+        self.check = check
+        self.compare = compare
+        self.no_log = no_log
+        self.identity = identity
+        spec.setdefault("type", "str")
+        spec["no_log"] = no_log  # always said, so that names like public_keys are not taken for secrets
+        self.spec = spec
+
+
+class Spec:
+    """The fields of one resource, from which the argument spec, the API body, the comparison and the
+    secret stripping are all derived."""
+
+    def __init__(self, *fields):
+        self.fields = fields
+        key = tuple(f.api for f in fields if f.identity)
+        self.key = key[0] if len(key) == 1 else key  # as plan() takes it
+
+    def argument_spec(self):
+        return dict((f.option, dict(f.spec)) for f in self.fields)
+
+    def normalizers(self):
+        return dict((f.api, f.compare) for f in self.fields if f.compare)
+
+    def desired(self, items, what="item"):
+        """Module items (options) -> API items, every field checked; one ValidationError names every bad one.
+
+        Options given as None are left out (not managed). ``what=None`` for a singleton (module options).
+        """
+        out, errors = [], []
+        for index, given in enumerate(items):
+            item = {}
+            for field in self.fields:
+                value = given.get(field.option)
+                if value is None:
+                    continue
+                try:
+                    item[field.api] = field.check(value) if field.check else value
+                except ValueError as exc:
+                    where = "%s %d%s: " % (what, index, _named(given, self)) if what else ""
+                    errors.append("%s%s: %s" % (where, field.option, exc))
+            out.append(item)
+        if errors:
+            raise ValidationError(errors)
+        return out
+
+    def public(self, item):
+        """``item`` without its secret fields (for results and diffs)."""
+        secret = set(f.api for f in self.fields if f.no_log)
+        return dict((k, v) for k, v in item.items() if k not in secret)
+
+
+def _named(given, spec):
+    names = [str(given.get(f.option)) for f in spec.fields if f.identity and given.get(f.option) is not None]
+    return " (%s)" % ", ".join(names) if names else ""
+
+
+def check_each(values, check, what):
+    """``check`` every value; one ValidationError naming each bad ``what[index]``; the checked values otherwise."""
+    out, errors = [], []
+    for index, value in enumerate(values or []):
+        try:
+            out.append(check(value))
+        except ValueError as exc:
+            errors.append("%s[%d]: %s" % (what, index, exc))
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+class SingletonPlan(Plan):
+    """The plan of a resource that exists once (cluster defaults): its diff and result have no key level."""
+
+    def diff(self, limit=DIFF_LIMIT):
+        change = self.changes[0]
+        if change.action == UNCHANGED:
+            return {"before": {}, "after": {}}
+        return {"before": dict((f, change.before.get(f)) for f in change.changes), "after": dict(change.changes)}
+
+    @property
+    def after(self):
+        return self.changes[0].after
+
+
+def plan_singleton(desired, current, normalizers=None):
+    """Compare the fields given in ``desired`` with ``current`` (a dict); fields not given are not managed."""
+    the_plan = plan([dict(desired, **{_SINGLE: _SINGLE})], [dict(current, **{_SINGLE: _SINGLE})], _SINGLE,
+                    normalizers=normalizers)
+    change = the_plan.changes[0]
+    for side in ("before", "after", "desired"):
+        value = getattr(change, side)
+        if value is not None:
+            setattr(change, side, dict((k, v) for k, v in value.items() if k != _SINGLE))
+    return SingletonPlan(the_plan.changes)
+
+
+_SINGLE = "\0singleton"
+
+
+def plan_actions(items):
+    """The plan of an action on many targets: ``items`` are (key, before, after); unchanged when they are equal.
+
+    For power and boot actions: ``before`` is what was read, ``after`` what the action leads to, so that check
+    mode and diff come from the same engine as for resources.
+    """
+    changes = []
+    for key, before, after in items:
+        action = UNCHANGED if before == after else UPDATE
+        changes.append(Change(key, action, before={"state": before}, after={"state": after},
+                              changes={} if action == UNCHANGED else {"state": after}))
+    return Plan(changes)

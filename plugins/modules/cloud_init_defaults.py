@@ -22,6 +22,8 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
 attributes:
   check_mode:
@@ -98,42 +100,17 @@ summary:
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource
 
-KEY = "cluster-defaults"
-
 
 def main():
-    spec = dict((option, dict(type="str")) for option, _field in cloudinit.DEFAULT_FIELDS)
-    spec["nid_length"] = dict(type="int")
-    spec["public_keys"] = dict(type="list", elements="str", no_log=False)
+    spec = cloudinit.DEFAULTS.argument_spec()
     spec["backend"] = dict(type="str", choices=list(cloudinit.BACKENDS), default="auto")
     module = OpenCHAMIModule(argument_spec=spec)
-    p = module.params
-    desired = {"_": KEY}
-    errors = []
-    for option, field in cloudinit.DEFAULT_FIELDS:
-        value = p[option]
-        if value is None:
-            continue
-        if option == "nid_length" and value < 1:
-            errors.append("nid_length must be at least 1, got %d" % value)
-            continue
-        if value in ("", []):
-            errors.append("%s: an empty value cannot be set; the cloud-init server ignores empty values, so a default "
-                          "cannot be cleared" % option)
-            continue
-        desired[field] = value.rstrip("/") if option == "base_url" else value
-    if errors:
-        module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
     with module.guard():
-        server = cloudinit.server_for(boot.client_getter(module), p["backend"])
-        current = dict(server.defaults(), _=KEY)
-        plan = resource.plan([desired], [current], "_", normalizers={"public-keys": cloudinit.empty_list})
+        desired = cloudinit.DEFAULTS.desired([module.params], what=None)[0]
+        server = cloudinit.server_for(boot.client_getter(module), module.params["backend"])
+        plan = resource.plan_singleton(desired, server.defaults(), cloudinit.DEFAULTS.normalizers())
         resource.apply(plan, module.check_mode, update=lambda changes: server.set_defaults(changes[0].changes))
-    after = dict(plan.changes[0].after)
-    after.pop("_")
-    result = resource.result(plan, defaults=after)
-    result["diff"] = dict((side, values.get(KEY, {})) for side, values in result["diff"].items())
-    module.exit_json(**result)
+    module.exit_json(**resource.result(plan, defaults=plan.after))
 
 
 if __name__ == "__main__":

@@ -22,14 +22,10 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.openchami
+  - cscs.openchami.attributes.info_module
   - cscs.openchami.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
 options:
   groups:
     description: Only these groups (default all).

@@ -27,6 +27,8 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
 attributes:
   check_mode:
@@ -123,38 +125,20 @@ summary:
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit, resource, smd
 
-SUBOPTIONS = dict(
-    xname=dict(type="str", required=True, aliases=["id"]),
-    local_hostname=dict(type="str"),
-    hostname=dict(type="str"),
-    instance_type=dict(type="str"),
-    cloud_init_base_url=dict(type="str"),
-    public_keys=dict(type="list", elements="str", no_log=False),
-)
 ID_FILTER_LIMIT = 100
 
 
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
-        instances=dict(type="list", elements="dict", options=SUBOPTIONS),
+        instances=dict(type="list", elements="dict", options=cloudinit.INSTANCE.argument_spec()),
         src=src_option(),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         backend=dict(type="str", choices=list(cloudinit.BACKENDS), default="auto"),
     ), required_one_of=[("instances", "src")], mutually_exclusive=[("instances", "src")])
     p = module.params
-    items = []
-    errors = []
-    for index, given in enumerate(module.items("instances")):
-        item = dict((field, given.get(option)) for option, field in cloudinit.INSTANCE_FIELDS)
-        try:
-            item["xname"] = boot.check_node(given.get("xname"))
-        except ValueError as exc:
-            errors.append("item %d: %s" % (index, exc))
-        items.append(item)
-    if errors:
-        module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
-    names = [i["xname"] for i in items]
     with module.guard():
+        items = cloudinit.INSTANCE.desired(module.items("instances"), what="instance")
+        names = [i["xname"] for i in items]
         server = cloudinit.server_for(boot.client_getter(module), p["backend"])
         api = smd.SMD(module.client("smd"))
         found = smd.parallel(lambda call: call(), [

@@ -22,16 +22,12 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.redfish
+  - cscs.openchami.attributes.info_module
   - cscs.openchami.connection
   - cscs.openchami.redfish
   - cscs.openchami.redfish.selection
-attributes:
-  check_mode:
-    support: full
-    description: Only reads, the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes.
 seealso:
   - module: cscs.openchami.redfish_power
   - module: cscs.openchami.redfish_boot

@@ -25,6 +25,8 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.redfish
   - cscs.openchami.connection
   - cscs.openchami.redfish
   - cscs.openchami.redfish.selection

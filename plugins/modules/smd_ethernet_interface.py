@@ -22,6 +22,8 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
 attributes:
   check_mode:

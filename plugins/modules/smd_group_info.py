@@ -17,14 +17,10 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.openchami
+  - cscs.openchami.attributes.info_module
   - cscs.openchami.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
 options:
   labels:
     description: Only these group labels.

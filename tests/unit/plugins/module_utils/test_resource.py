@@ -158,3 +158,58 @@ def test_custom_merge():
     p = r.plan([{"label": "g", "members": ["a"]}], [{"label": "g", "members": ["b"]}], "label",
                merge=lambda cur, des: {"label": "g", "members": sorted(set(cur["members"]) | set(des["members"]))})
     assert p.of(r.UPDATE)[0].after["members"] == ["a", "b"]
+
+
+# ---------------------------------------------------------------- one spec per resource
+
+def _positive(value):
+    if value < 1:
+        raise ValueError("must be at least 1, got %d" % value)
+    return value
+
+
+SPEC = r.Spec(
+    r.Field("name", identity=True, required=True),
+    r.Field("nid_length", "nid-length", type="int", check=_positive),
+    r.Field("password", "Password", no_log=True),
+    r.Field("keys", "public-keys", type="list", elements="str", compare=r.unordered),
+)
+
+
+def test_spec_gives_the_argument_spec_with_no_log_said_for_every_option():
+    spec = SPEC.argument_spec()
+    assert spec["name"] == {"type": "str", "required": True, "no_log": False}
+    assert spec["password"]["no_log"] is True and spec["keys"]["no_log"] is False
+    assert SPEC.key == "name" and SPEC.normalizers() == {"public-keys": r.unordered}
+
+
+def test_spec_maps_options_to_api_fields_and_names_every_bad_item():
+    assert SPEC.desired([{"name": "a", "nid_length": 4, "keys": None}]) == [{"name": "a", "nid-length": 4}]
+    with pytest.raises(r.ValidationError) as err:
+        SPEC.desired([{"name": "a", "nid_length": 0}, {"name": "b"}, {"name": "c", "nid_length": -1}], what="group")
+    assert err.value.errors == ["group 0 (a): nid_length: must be at least 1, got 0",
+                                "group 2 (c): nid_length: must be at least 1, got -1"]
+    with pytest.raises(r.ValidationError, match=r"nothing was changed: nid_length: must be at least 1"):
+        SPEC.desired([{"nid_length": 0}], what=None)
+    assert SPEC.public({"name": "a", "Password": "s3cret"}) == {"name": "a"}
+
+
+def test_singleton_plan_compares_only_given_fields_and_has_a_flat_diff():
+    current = {"cluster-name": "old", "nid-length": 4, "public-keys": ["b", "a"]}
+    p = r.plan_singleton({"cluster-name": "new", "public-keys": ["a", "b"]}, current, {"public-keys": r.unordered})
+    assert p.changed and p.summary()["update"] == 1
+    assert p.diff() == {"before": {"cluster-name": "old"}, "after": {"cluster-name": "new"}}
+    assert p.after == {"cluster-name": "new", "nid-length": 4, "public-keys": ["a", "b"]}
+    same = r.plan_singleton({"nid-length": 4}, current)
+    assert not same.changed and same.diff() == {"before": {}, "after": {}}
+
+
+def test_action_plan_acts_only_where_the_state_differs():
+    p = r.plan_actions([("n0", "On", "Off"), ("n1", "Off", "Off")])
+    assert p.summary() == {"create": 0, "update": 1, "delete": 0, "unchanged": 1}
+    assert p.diff() == {"before": {"n0": {"state": "On"}}, "after": {"n0": {"state": "Off"}}}
+    acted = []
+    r.apply(p, check_mode=True, update=acted.extend)
+    assert acted == []
+    r.apply(p, check_mode=False, update=acted.extend)
+    assert [c.key for c in acted] == ["n0"]
