@@ -59,8 +59,8 @@ def cmd_status(args) -> int:
     status = lab.status()
     problems = [f"{name} ({item['state']})" for name, item in status.items()
                 if (item["expected"] or item["state"] == "untracked") and not item["ready"]]
-    if len(status) == 1:
-        problems.append(f"nothing else: the lab is not up ({lab.state / 'lab.json'} is missing)")
+    if not lab.expected():
+        problems.append(f"the lab is not up ({lab.state / 'lab.json'} is missing)")
     if args.json:
         print(json.dumps(status, indent=2))
     else:

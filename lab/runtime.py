@@ -125,7 +125,7 @@ def _proc_start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
-def _proc_group(pid: int) -> int | None:
+def process_group(pid: int) -> int | None:
     """The process group of ``pid`` (field 5 of /proc/<pid>/stat)."""
     fields = _proc_stat(pid)
     return int(fields[2]) if fields else None
@@ -234,7 +234,7 @@ def stop_process(record: dict, timeout: float = 10.0) -> str:
         return "was not running"
     pid = record["pid"]
     # The lab starts each process as a session leader: its group holds what it spawned, and nothing else.
-    group = _proc_group(pid) == pid
+    group = process_group(pid) == pid
 
     def send(sig):
         try:
@@ -408,7 +408,7 @@ def listeners(host: str, port: int) -> list[int]:
 def listens(record: dict, host: str, port: int) -> bool:
     """True if the recorded process, or a process of the group it leads, listens on host:port."""
     pid = record["pid"]
-    return any(holder == pid or _proc_group(holder) == pid for holder in listeners(host, port))
+    return any(holder == pid or process_group(holder) == pid for holder in listeners(host, port))
 
 
 def port_owner(host: str, port: int) -> str:

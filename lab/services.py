@@ -488,7 +488,7 @@ class Lab:
         if holders:
             strays = {item["pid"]: item for item in self._untracked()}
             for pid in holders:
-                stray = strays.get(pid) or strays.get(runtime._proc_group(pid))  # pylint: disable=protected-access
+                stray = strays.get(pid) or strays.get(runtime.process_group(pid))
                 if stray:
                     self.say(proc.name, f"stopped an untracked copy that held {host}:{port}: "
                                         f"{runtime.describe(stray['pid'])}, {runtime.stop_process(stray)}")
@@ -500,7 +500,7 @@ class Lab:
         tracked = {record["pid"] for record in runtime.records(self.state).values() if runtime.record_alive(record)}
         found = runtime.lab_processes(self.state, self._is_lab_program)
         return [item for item in found
-                if item["pid"] not in tracked and runtime._proc_group(item["pid"]) not in tracked]  # pylint: disable=protected-access
+                if item["pid"] not in tracked and runtime.process_group(item["pid"]) not in tracked]
 
     @staticmethod
     def _is_lab_program(argv0: str) -> bool:

@@ -455,6 +455,14 @@ def test_cli_read_commands(lab, command):
         assert 0 < len(result.stdout.splitlines()) <= 5
 
 
+def test_status_of_a_lab_that_never_came_up_exits_1(tmp_path):
+    env = dict(os.environ, LAB_STATE=str(tmp_path / "state"))
+    status = lab_cli("status", env=env)
+    assert status.returncode == 1
+    assert f"down or untracked: postgres (stopped), the lab is not up ({tmp_path / 'state' / 'lab.json'} is missing)" \
+        in status.stderr
+
+
 def test_a_process_that_ends_at_start_is_reported_with_its_exit_status(tmp_path):
     """A service that dies before it is ready: the error says how it ended (exit code, signal), not only that."""
     state = runtime.ensure_state(tmp_path / "state")
