@@ -407,8 +407,11 @@ def listeners(host: str, port: int) -> list[int]:
 
 def listens(record: dict, host: str, port: int) -> bool:
     """True if the recorded process, or a process of the group it leads, listens on host:port."""
+    inodes = _listening_inodes(host, port)
     pid = record["pid"]
-    return any(holder == pid or process_group(holder) == pid for holder in listeners(host, port))
+    if not inodes or _socket_inodes(pid) & inodes:
+        return bool(inodes)
+    return any(_socket_inodes(other) & inodes for other in _pids() if other != pid and process_group(other) == pid)
 
 
 def port_owner(host: str, port: int) -> str:
@@ -419,7 +422,7 @@ def port_owner(host: str, port: int) -> str:
 
 def check_port_free(name: str, host: str, port: int, hint: str = "") -> None:
     """Raise LabError if host:port is taken (called only when the lab's own process is not running)."""
-    if port_open(host, port):
+    if listeners(host, port) or port_open(host, port):
         raise LabError(f"{name}: port {host}:{port} is already in use by {port_owner(host, port)}, not by the lab. "
                        f"Stop that process{' or ' + hint if hint else ''}.")
 
@@ -463,7 +466,7 @@ def wait_until(check, state: Path, name: str, timeout: float, what: str, bind: t
                             f"{log_tail(state, name)}", status)
         if time.monotonic() - start > timeout:
             held = ""
-            if bind and record and port_open(*bind) and not listens(record, *bind):
+            if bind and record and listeners(*bind) and not listens(record, *bind):
                 held = (f"; {bind[0]}:{bind[1]} is held by {port_owner(*bind)}, not by the process the lab "
                         f"started (pid {record['pid']})")
             raise LabError(f"{name} not ready after {timeout:.0f}s ({what}{held}); log {log_file(state, name)}:\n"
