@@ -363,9 +363,9 @@ def _hex_address(text: str) -> str:
     return str(mapped or address)
 
 
-def _listening_inodes(host: str, port: int) -> set[str]:
-    """Inodes of the listening TCP sockets that take connections to host:port."""
-    inodes = set()
+def _port_sockets(host: str, port: int) -> list[tuple[str, str]]:
+    """(TCP state, inode) of every socket whose local end is host:port, or port on the wildcard address."""
+    found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
@@ -373,12 +373,17 @@ def _listening_inodes(host: str, port: int) -> set[str]:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) < 10 or fields[3] != "0A":  # 0A: LISTEN
+            if len(fields) < 10:
                 continue
             address, _sep, hex_port = fields[1].partition(":")
             if int(hex_port, 16) == port and (set(address) == {"0"} or _hex_address(address) == host):
-                inodes.add(fields[9])
-    return inodes
+                found.append((fields[3], fields[9]))
+    return found
+
+
+def _listening_inodes(host: str, port: int) -> set[str]:
+    """Inodes of the listening TCP sockets that take connections to host:port."""
+    return {inode for state, inode in _port_sockets(host, port) if state == "0A"}  # 0A: LISTEN
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -421,10 +426,28 @@ def port_owner(host: str, port: int) -> str:
 
 
 def check_port_free(name: str, host: str, port: int, hint: str = "") -> None:
-    """Raise LabError if host:port is taken (called only when the lab's own process is not running)."""
+    """Raise LabError if host:port is taken (called only when the lab's own process is not running).
+
+    Taken means: a process listens there, or a live process's connection has it as its local end
+    (an outgoing connection gets its local port from the kernel's ephemeral range, where any port
+    of a lab can be given to a client for a while). Closed connections left over from an earlier
+    server on that port (no owner any more) do not keep a server from binding, and are ignored.
+    """
     if listeners(host, port) or port_open(host, port):
         raise LabError(f"{name}: port {host}:{port} is already in use by {port_owner(host, port)}, not by the lab. "
                        f"Stop that process{' or ' + hint if hint else ''}.")
+    inodes = {inode for state, inode in _port_sockets(host, port) if state != "0A" and inode != "0"}
+    owners = [pid for pid in _pids() if _socket_inodes(pid) & inodes] if inodes else []
+    if owners:
+        try:
+            low, high = (int(value) for value in
+                         Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii").split())
+        except (OSError, ValueError):
+            low, high = 32768, 60999
+        why = (f"; {low}-{high} is the kernel's range for the local ports of outgoing connections, where any client "
+               f"may get this port: give {name} a port below {low}" if low <= port <= high else "")
+        raise LabError(f"{name}: port {host}:{port} is the local end of a connection of {describe(owners[0])}{why}"
+                       f"{' (' + hint + ')' if hint else ''}.")
 
 
 # --------------------------------------------------------------------------- readiness

@@ -31,9 +31,17 @@ from lab.services import DEFAULT_PORTS, Lab, Proc, port_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-# ports of the second, throw-away lab of the down/up tests (the shared one keeps running): 100 above
-# the shared lab's own, so that labs of different checkouts (other LAB_PORT_*) do not meet either
-ISOLATED_PORTS = {name.upper().replace("-", "_"): port_of(name) + 100 for name in DEFAULT_PORTS if name != "power-control"}
+
+
+def beside(port: int, offset: int = 0) -> int:
+    """A port for a throw-away lab next to the lab on ``port``: below the kernel's ephemeral range (32768-60999
+    here, where any client connection may hold a port for a while: seen taking 127.0.0.1:37870), and apart for
+    every lab of this machine (27779 -> 12779, 37779 -> 13779, 57779 -> 15779)."""
+    return 10000 + port // 10000 * 1000 + port % 1000 + offset
+
+
+# ports of the second, throw-away lab of the down/up tests (the shared one keeps running)
+ISOLATED_PORTS = {name.upper().replace("-", "_"): beside(port_of(name)) for name in DEFAULT_PORTS if name != "power-control"}
 
 
 def lab_cli(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
@@ -505,7 +513,7 @@ def test_a_service_that_ends_at_start_is_restarted_on_a_freed_port(isolated_stat
     """The retry after a real early exit: the first process is gone, the port is free; an untracked copy of the
     lab that held the port is stopped (and said so); a port of anybody else stops everything."""
     lab = Lab(state=isolated_state / "state", out=(messages := []).append)
-    port = port_of("smd") + 200
+    port = beside(port_of("smd"), 200)
     url = f"http://127.0.0.1:{port}"
     # an untracked process of this lab on the port: started by the lab, its record lost
     stray = runtime.start(lab.state, "stray", [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
@@ -533,10 +541,27 @@ def test_a_service_that_ends_at_start_is_restarted_on_a_freed_port(isolated_stat
     assert runtime.read_record(lab.state, "svc") is None and lab_log_starts(lab.state, "svc") == 2
 
 
+def test_a_port_held_by_a_connection_is_reported_as_such():
+    """A client connection whose local end is the port a service wants (the kernel picks such ports from its
+    ephemeral range) makes the service fail to bind: the lab says so before starting anything."""
+    port = beside(port_of("smd"), 202)
+    with socket.socket() as server, socket.socket() as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        client.bind(("127.0.0.1", port))
+        client.connect(server.getsockname())
+        with pytest.raises(runtime.LabError) as caught:
+            runtime.check_port_free("svc", "127.0.0.1", port, "set LAB_PORT_SVC")
+    assert str(caught.value).startswith(f"svc: port 127.0.0.1:{port} is the local end of a connection of pid {os.getpid()} (")
+    assert str(caught.value).endswith("(set LAB_PORT_SVC).")
+    runtime.check_port_free("svc", "127.0.0.1", port)  # the connection is closed: free again
+
+
 def test_readiness_is_that_of_the_process_the_lab_started(isolated_state):
     """Something else answering on the port is not the readiness of the process the lab started."""
     state = runtime.ensure_state(isolated_state / "state")
-    port = port_of("smd") + 201
+    port = beside(port_of("smd"), 201)
     other = subprocess.Popen([PYTHON, "-m", "http.server", "--bind", "127.0.0.1", str(port)],  # pylint: disable=consider-using-with
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
