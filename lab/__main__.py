@@ -12,13 +12,15 @@
     python -m lab token [--expired] [--audience X] [--lifetime S]
 
 Environment: LAB_STATE (default <repo>/lab-state), LAB_CACHE (default ~/.cache/cscs-openchami-lab),
-LAB_PORT_<SERVICE>, LAB_BMC_PASSWORD, LAB_PG_BIN, LAB_PG_USER, LAB_MOCKUPS.
+LAB_PORT_<SERVICE>, LAB_BMC_PASSWORD, LAB_PG_BIN, LAB_PG_USER, LAB_MOCKUPS; LAB_SERVICES and LAB_BMCS
+are the defaults of ``up --services`` and ``up --bmcs`` (``make lab-up`` passes no options).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -52,19 +54,24 @@ def cmd_down(args) -> int:
 
 
 def cmd_status(args) -> int:
-    """Show what runs; exit 1 if anything recorded is down."""
+    """Show what runs; exit 1 if anything the lab should run is down, or a lab process is untracked."""
     lab = Lab()
     status = lab.status()
+    problems = [f"{name} ({item['state']})" for name, item in status.items()
+                if (item["expected"] or item["state"] == "untracked") and not item["ready"]]
+    if not lab.expected():
+        problems.append(f"the lab is not up ({lab.state / 'lab.json'} is missing)")
     if args.json:
         print(json.dumps(status, indent=2))
     else:
         print(f"lab state {lab.state}")
         for name, item in status.items():
-            state = "ready" if item["ready"] else ("running, NOT ready" if item["alive"] else "stopped")
             pid = item["pid"] if item["pid"] else "-"
-            print(f"  {name:16} {state:18} pid {pid!s:8} {item['version']:9} {item['url']}")
-    recorded = [item for name, item in status.items() if name != "postgres"]
-    return 0 if recorded and all(item["ready"] for item in status.values()) else 1
+            print(f"  {name:16} {item['state']:18} pid {pid!s:8} {item['version']:9} {item['url']}")
+    if problems:
+        print("lab: down or untracked: " + ", ".join(problems), file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_env(_args) -> int:
@@ -109,14 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="build what is missing, start what is not running, write lab.env")
     services_help = "comma-separated: smd,bss,cloud-init,boot-service,power-control,bmcs (default: all that can be built, and bmcs)"
-    up.add_argument("--services", help=services_help)
-    up.add_argument("--bmcs", type=int, default=DEFAULT_BMCS, help=f"emulated sushy BMCs (default {DEFAULT_BMCS})")
+    up.add_argument("--services", default=os.environ.get("LAB_SERVICES") or None,
+                    help=services_help + "; default from $LAB_SERVICES")
+    up.add_argument("--bmcs", type=int, default=int(os.environ.get("LAB_BMCS") or DEFAULT_BMCS),
+                    help=f"emulated sushy BMCs (default $LAB_BMCS or {DEFAULT_BMCS})")
     up.add_argument("--mockups", help="comma-separated Redfish mockups to serve, or 'all'")
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="stop every process the lab started and PostgreSQL")
     down.add_argument("--wipe", action="store_true", help="also delete the state directory")
     down.set_defaults(func=cmd_down)
-    status = sub.add_parser("status", help="what runs (exit 1 if something is down)")
+    status = sub.add_parser("status", help="what runs (exit 1 if something the lab should run is down or untracked)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
     sub.add_parser("env", help="print shell exports (eval \"$(python -m lab env)\")").set_defaults(func=cmd_env)

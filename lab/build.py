@@ -38,11 +38,12 @@ from pathlib import Path
 
 import yaml
 
-from lab.runtime import LabError
+from lab.runtime import LabError, say
 
 LAB_DIR = Path(__file__).resolve().parent
 VERSIONS_FILE = LAB_DIR / "versions.yml"
 PARALLEL_BUILDS = 2
+PROGRESS_SECONDS = 15.0  # a line about every running build at least this often ($LAB_PROGRESS_SECONDS)
 
 
 class BuildError(LabError):
@@ -195,13 +196,21 @@ def _replace_line(old: str, new: str) -> str:
     return f"replace {left} => {new_mod} {new_ver}".rstrip()
 
 
-def build(entry: Entry, force: bool = False) -> Path:
-    """Build ``entry`` unless it is current; returns its binary directory."""
+def build(entry: Entry, force: bool = False, doing=None) -> Path:
+    """Build ``entry`` unless it is current; returns its binary directory.
+
+    ``doing(text)`` is told what the build is busy with (waiting for another build, each command).
+    """
+    doing = doing or (lambda text: None)
     gover = go_version()
     root = cache_root()
     (root / "locks").mkdir(parents=True, exist_ok=True)
     with open(root / "locks" / f"{entry.dir_name}.lock", "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            doing(f"waiting for another build of {entry.name} {entry.version} (lock {lock.name})")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         if not force and is_built(entry, gover):
             return bin_dir(entry)
         if not entry.buildable:
@@ -210,12 +219,34 @@ def build(entry: Entry, force: bool = False) -> Path:
         log_path = root / "logs" / f"{entry.dir_name}.log"
         with open(log_path, "w", encoding="utf-8") as log:
             try:
-                _build(entry, gover, root, log)
+                _build(entry, gover, root, _Reporting(log, doing))
             except BuildError as exc:
                 log.flush()
                 tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
                 raise BuildError(f"{entry.name} {entry.version}: {exc}\n  log {log_path}:\n    " + "\n    ".join(tail)) from None
         return bin_dir(entry)
+
+
+class _Reporting:
+    """A build log that also tells ``doing`` about every command written to it."""
+
+    def __init__(self, log, doing):
+        self.log = log
+        self.doing = doing
+
+    def write(self, text: str) -> None:
+        """Write to the log; a command line (``$ ...``) is also what the build is doing now."""
+        if text.startswith("$ "):
+            self.doing(text[2:].strip()[:160])
+        self.log.write(text)
+
+    def flush(self) -> None:
+        """Flush the log."""
+        self.log.flush()
+
+    def fileno(self) -> int:
+        """The log's descriptor (subprocesses write to it directly)."""
+        return self.log.fileno()
 
 
 def _build(entry: Entry, gover: str, root: Path, log) -> None:
@@ -251,29 +282,51 @@ def _build(entry: Entry, gover: str, root: Path, log) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def build_many(entries: list[Entry], force: bool = False, log_to=print) -> dict[str, Path | BuildError]:
-    """Build ``entries`` two at a time; returns name -> binary dir or the BuildError."""
+def build_many(entries: list[Entry], force: bool = False, log_to=say) -> dict[str, Path | BuildError]:
+    """Build ``entries`` two at a time; returns name -> binary dir or the BuildError.
+
+    ``log_to`` gets a line when a build starts and ends, and while builds run, one line per running
+    build at least every ``$LAB_PROGRESS_SECONDS`` (default 15) seconds: how long, and what it does.
+    """
     results: dict[str, Path | BuildError] = {}
+    activity: dict[str, list] = {}  # name -> [start (monotonic), what it does now]
+    interval = float(os.environ.get("LAB_PROGRESS_SECONDS") or PROGRESS_SECONDS)
     with concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL_BUILDS) as pool:
         futures = {}
         for entry in entries:
-            futures[pool.submit(_timed_build, entry, force, log_to)] = entry
-        for future in concurrent.futures.as_completed(futures):
-            entry = futures[future]
-            try:
-                results[entry.name] = future.result()
-            except BuildError as exc:
-                results[entry.name] = exc
+            futures[pool.submit(_timed_build, entry, force, log_to, activity)] = entry
+        waiting = set(futures)
+        while waiting:
+            done, waiting = concurrent.futures.wait(waiting, timeout=interval,
+                                                    return_when=concurrent.futures.FIRST_COMPLETED)
+            if not done and log_to:
+                for name, (start, what) in sorted(activity.items()):
+                    log_to(f"building {name}: {time.monotonic() - start:.0f}s, {what}")
+            for future in done:
+                entry = futures[future]
+                try:
+                    results[entry.name] = future.result()
+                except BuildError as exc:
+                    results[entry.name] = exc
     return results
 
 
-def _timed_build(entry: Entry, force: bool, log_to) -> Path:
+def _timed_build(entry: Entry, force: bool, log_to, activity: dict) -> Path:
     start = time.monotonic()
     already = not force and is_built(entry)
-    if not already and log_to:
+    if already:
+        return build(entry, force)
+    if log_to:
         log_to(f"building {entry.name} {entry.version} ({entry.module}) ...")
-    path = build(entry, force)
-    if not already and log_to:
+    activity[entry.name] = [start, "starting"]
+
+    def doing(text: str) -> None:
+        activity[entry.name][1] = text
+    try:
+        path = build(entry, force, doing)
+    finally:
+        del activity[entry.name]
+    if log_to:
         log_to(f"built {entry.name} {entry.version} in {time.monotonic() - start:.1f}s")
     return path
 

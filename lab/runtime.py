@@ -4,18 +4,19 @@
 """Processes of the lab: where their files live, how they are started, checked and stopped.
 
 Every process the lab starts gets ``<state>/run/<name>.json`` (pid, argv, the kernel's start
-time of the pid) and ``<state>/logs/<name>.log``. A process is only ever signalled after
-checking that the pid still is the process that was started (same start time and same
-executable), so a recycled pid is never killed. Nothing is killed by name.
+time of the pid) and ``<state>/logs/<name>.log``, and carries ``LAB_PROCESS_OF=<state>`` in its
+environment. A process is only ever signalled after checking that the pid still is the process
+that was started (same start time), so a recycled pid is never killed. Processes whose record was
+lost are found by that environment marker (and the lab's own programs), never by name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -41,6 +42,13 @@ class EarlyExit(LabError):
 
 # Popen objects of the processes started by this Python process, by pid: their exit status can be read.
 _CHILDREN: dict[int, subprocess.Popen] = {}
+# in the environment of every process the lab starts: the state directory it belongs to
+MARKER = "LAB_PROCESS_OF"
+
+
+def say(message: str) -> None:
+    """Print one progress line at once (also when stdout is a pipe: `make lab-up | tee`)."""
+    print(message, flush=True)
 
 
 def loopback(third: int, fourth: int) -> str:
@@ -99,17 +107,28 @@ def log_file(state: Path, name: str) -> Path:
     return state / "logs" / f"{name}.log"
 
 
-def _proc_start_time(pid: int) -> int | None:
-    """Field 22 of /proc/<pid>/stat (clock ticks since boot), None if there is no such process."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), None if there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
     # the command name (field 2) may contain spaces and parentheses: split after the last ')'
-    fields = stat[stat.rindex(")") + 2:].split()
-    if fields[0] == "Z":  # a zombie is as good as gone
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def _proc_start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat (clock ticks since boot), None if there is no such process."""
+    fields = _proc_stat(pid)
+    if not fields or fields[0] == "Z":  # a zombie is as good as gone
         return None
     return int(fields[19])
+
+
+def process_group(pid: int) -> int | None:
+    """The process group of ``pid`` (field 5 of /proc/<pid>/stat)."""
+    fields = _proc_stat(pid)
+    return int(fields[2]) if fields else None
 
 
 def _proc_cmdline(pid: int) -> list[str]:
@@ -129,16 +148,36 @@ def read_record(state: Path, name: str) -> dict | None:
 
 
 def record_alive(record: dict | None) -> bool:
-    """True if the recorded process is still the one that was started."""
+    """True if the recorded process is still the one that was started.
+
+    The pid and the kernel's start time of that pid identify the process. Its command line is only
+    compared when the kernel shows one: /proc/<pid>/cmdline is empty while a process is between the
+    point of no return of exec() and the set-up of its new arguments (Popen has already returned by
+    then, so a freshly started service can be in that state when it is first checked, for longer on
+    a loaded machine) and while it exits. Reading that empty command line as "ended" made `lab up`
+    start a second copy of a running service (issue 19).
+    """
     if not record:
         return False
     pid = record.get("pid")
-    if not isinstance(pid, int) or pid <= 1:
+    if not isinstance(pid, int) or pid <= 1 or record.get("start_time") is None:
         return False
-    if _proc_start_time(pid) != record.get("start_time"):
+    if _proc_start_time(pid) != record["start_time"]:
         return False
     cmdline = _proc_cmdline(pid)
-    return bool(cmdline) and cmdline[0] == record["argv"][0]
+    return not cmdline or cmdline[0] == record["argv"][0]
+
+
+def confirmed_gone(record: dict) -> bool:
+    """True only when the recorded process has certainly ended.
+
+    A child of this Python process is gone when its exit status has been collected; any other
+    process when its pid no longer exists, is a zombie or belongs to another process (start time).
+    """
+    proc = _CHILDREN.get(record.get("pid"))
+    if proc is not None:
+        return proc.poll() is not None
+    return _proc_start_time(record["pid"]) != record.get("start_time")
 
 
 def is_running(state: Path, name: str) -> bool:
@@ -148,8 +187,14 @@ def is_running(state: Path, name: str) -> bool:
 
 def start(state: Path, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None,
           meta: dict | None = None) -> dict:
-    """Start ``argv`` detached from this process (own session), output to its log; record it."""
+    """Start ``argv`` detached from this process (own session), output to its log; record it.
+
+    The process gets ``LAB_PROCESS_OF=<state>`` in its environment (``env``, or this process's):
+    `down` finds by it a process whose record was lost.
+    """
     log = log_file(state, name)
+    env = dict(os.environ if env is None else env)
+    env[MARKER] = str(state)
     if cwd:
         Path(cwd).mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as handle:
@@ -178,19 +223,18 @@ def stop(state: Path, name: str, timeout: float = 10.0) -> str:
     """Stop the lab's process ``name`` (TERM, then KILL after ``timeout``); returns what happened."""
     record = read_record(state, name)
     path = pid_file(state, name)
-    if not record:
-        path.unlink(missing_ok=True)
-        return "not running"
+    how = stop_process(record, timeout) if record else "not running"
+    path.unlink(missing_ok=True)
+    return how
+
+
+def stop_process(record: dict, timeout: float = 10.0) -> str:
+    """Stop the process of ``record`` (pid, start_time, argv) and its process group if it leads one."""
     if not record_alive(record):
-        path.unlink(missing_ok=True)
         return "was not running"
     pid = record["pid"]
-    # The lab started it as a session leader: its group holds what it spawned, and nothing else.
-    try:
-        group = os.getpgid(pid) == pid
-    except ProcessLookupError:
-        path.unlink(missing_ok=True)
-        return "was not running"
+    # The lab starts each process as a session leader: its group holds what it spawned, and nothing else.
+    group = process_group(pid) == pid
 
     def send(sig):
         try:
@@ -212,7 +256,6 @@ def stop(state: Path, name: str, timeout: float = 10.0) -> str:
         while record_alive(record):
             _reap(pid)
             time.sleep(0.05)
-    path.unlink(missing_ok=True)
     return how
 
 
@@ -252,6 +295,54 @@ def records(state: Path) -> dict[str, dict]:
     return out
 
 
+def _pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def _belongs_to(pid: int, state: Path) -> bool:
+    """True if ``pid`` carries the lab's marker for ``state``, or (started before the marker existed)
+    works in a directory of ``state`` (every lab service runs in ``<state>/<service>``)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if f"{MARKER}={state}".encode() in environ:
+        return True
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd")).parent == state
+    except OSError:
+        return False
+
+
+def lab_processes(state: Path, is_lab_program) -> list[dict]:
+    """Every live process that a lab run started for ``state`` and that runs one of the lab's own
+    programs (``is_lab_program(argv0)``), as records (pid, start_time, argv) for ``stop_process``.
+
+    This process and its ancestors are left out.
+    """
+    spared = set()
+    pid = os.getpid()
+    while pid > 1 and pid not in spared:
+        spared.add(pid)
+        fields = _proc_stat(pid)
+        pid = int(fields[1]) if fields else 0
+    found = []
+    for pid in _pids():
+        if pid in spared or not _belongs_to(pid, state):
+            continue
+        argv = _proc_cmdline(pid)
+        start_time = _proc_start_time(pid)
+        if argv and start_time is not None and is_lab_program(argv[0]):
+            found.append({"pid": pid, "start_time": start_time, "argv": argv})
+    return found
+
+
+def describe(pid: int) -> str:
+    """'pid N (command line)', for messages."""
+    cmd = " ".join(_proc_cmdline(pid)) or "?"
+    return f"pid {pid} ({cmd[:120]})"
+
+
 # --------------------------------------------------------------------------- ports
 
 
@@ -264,29 +355,99 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
+def _hex_address(text: str) -> str:
+    """An address of /proc/net/tcp{,6} (hex, 32-bit words in host order) as text."""
+    raw = b"".join(bytes.fromhex(text[i:i + 8])[::-1] for i in range(0, len(text), 8))
+    address = ipaddress.ip_address(raw)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
+def _port_sockets(host: str, port: int) -> list[tuple[str, str]]:
+    """(TCP state, inode) of every socket whose local end is host:port, or port on the wildcard address."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10:
+                continue
+            address, _sep, hex_port = fields[1].partition(":")
+            if int(hex_port, 16) == port and (set(address) == {"0"} or _hex_address(address) == host):
+                found.append((fields[3], fields[9]))
+    return found
+
+
+def _listening_inodes(host: str, port: int) -> set[str]:
+    """Inodes of the listening TCP sockets that take connections to host:port."""
+    return {inode for state, inode in _port_sockets(host, port) if state == "0A"}  # 0A: LISTEN
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    found = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[8:-1])
+    return found
+
+
+def listeners(host: str, port: int) -> list[int]:
+    """Pids of the processes holding a listening socket for host:port."""
+    inodes = _listening_inodes(host, port)
+    if not inodes:
+        return []
+    return [pid for pid in _pids() if _socket_inodes(pid) & inodes]
+
+
+def listens(record: dict, host: str, port: int) -> bool:
+    """True if the recorded process, or a process of the group it leads, listens on host:port."""
+    inodes = _listening_inodes(host, port)
+    pid = record["pid"]
+    if not inodes or _socket_inodes(pid) & inodes:
+        return bool(inodes)
+    return any(_socket_inodes(other) & inodes for other in _pids() if other != pid and process_group(other) == pid)
+
+
 def port_owner(host: str, port: int) -> str:
     """Best effort: 'pid N (command)' of whatever listens on host:port."""
-    try:
-        out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5,
-                             check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "an unknown process"
-    for line in out.splitlines():
-        local = line.split()[3] if len(line.split()) > 3 else ""
-        if not (local.endswith(f":{port}") and (host in local or local.startswith(("*", "0.0.0.0", "[::]")))):
-            continue
-        match = re.search(r'users:\(\("([^"]+)",pid=(\d+)', line)
-        if match:
-            cmd = " ".join(_proc_cmdline(int(match.group(2)))) or match.group(1)
-            return f"pid {match.group(2)} ({cmd[:120]})"
-    return "another process"
+    holders = listeners(host, port)
+    return describe(holders[0]) if holders else "another process"
 
 
 def check_port_free(name: str, host: str, port: int, hint: str = "") -> None:
-    """Raise LabError if host:port is taken (called only when the lab's own process is not running)."""
-    if port_open(host, port):
+    """Raise LabError if host:port is taken (called only when the lab's own process is not running).
+
+    Taken means: a process listens there, or a live process's connection has it as its local end
+    (an outgoing connection gets its local port from the kernel's ephemeral range, where any port
+    of a lab can be given to a client for a while). Closed connections left over from an earlier
+    server on that port (no owner any more) do not keep a server from binding, and are ignored.
+    """
+    if listeners(host, port) or port_open(host, port):
         raise LabError(f"{name}: port {host}:{port} is already in use by {port_owner(host, port)}, not by the lab. "
                        f"Stop that process{' or ' + hint if hint else ''}.")
+    inodes = {inode for state, inode in _port_sockets(host, port) if state != "0A" and inode != "0"}
+    owners = [pid for pid in _pids() if _socket_inodes(pid) & inodes] if inodes else []
+    if owners:
+        try:
+            low, high = (int(value) for value in
+                         Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii").split())
+        except (OSError, ValueError):
+            low, high = 32768, 60999
+        why = (f"; {low}-{high} is the kernel's range for the local ports of outgoing connections, where any client "
+               f"may get this port: give {name} a port below {low}" if low <= port <= high else "")
+        raise LabError(f"{name}: port {host}:{port} is the local end of a connection of {describe(owners[0])}{why}"
+                       f"{' (' + hint + ')' if hint else ''}.")
 
 
 # --------------------------------------------------------------------------- readiness
@@ -309,21 +470,29 @@ def http_ok(url: str, expect: tuple = (200,), verify=True, timeout: float = 2.0)
         return False
 
 
-def wait_until(check, state: Path, name: str, timeout: float, what: str) -> float:
-    """Poll ``check()`` until true; fail early if the process died. Returns seconds waited."""
+def wait_until(check, state: Path, name: str, timeout: float, what: str, bind: tuple | None = None) -> float:
+    """Poll ``check()`` until true; fail early if the process ended. Returns seconds waited.
+
+    With ``bind`` (host, port) the recorded process itself must listen there: an answer from
+    another process on that port is not readiness.
+    """
     start = time.monotonic()
     delay = 0.05
     while True:
-        if check():
-            return time.monotonic() - start
         record = read_record(state, name)
-        if record and not record_alive(record):
+        if check() and (bind is None or (record and listens(record, *bind))):
+            return time.monotonic() - start
+        if record and confirmed_gone(record):
             _reap(record["pid"])
             status = exit_status(record["pid"])
             raise EarlyExit(f"{name} exited before it was ready ({what}; {status}); log {log_file(state, name)}:\n"
                             f"{log_tail(state, name)}", status)
         if time.monotonic() - start > timeout:
-            raise LabError(f"{name} not ready after {timeout:.0f}s ({what}); log {log_file(state, name)}:\n"
+            held = ""
+            if bind and record and listeners(*bind) and not listens(record, *bind):
+                held = (f"; {bind[0]}:{bind[1]} is held by {port_owner(*bind)}, not by the process the lab "
+                        f"started (pid {record['pid']})")
+            raise LabError(f"{name} not ready after {timeout:.0f}s ({what}{held}); log {log_file(state, name)}:\n"
                            f"{log_tail(state, name)}")
         time.sleep(delay)
         delay = min(delay * 1.5, 0.5)

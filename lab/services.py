@@ -24,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,13 +111,20 @@ class Proc:
 class Lab:
     """A lab rooted in one state directory."""
 
-    def __init__(self, state: Path | None = None, out=print):
+    def __init__(self, state: Path | None = None, out=runtime.say):
         self.state = runtime.ensure_state(Path(state) if state else runtime.state_dir())
         self.entries, self.unavailable = labbuild.load_versions()
         self.ports = {name: port_of(name) for name in DEFAULT_PORTS}
         self.out = out
-        self.pg = None
+        self._pg: Cluster | None = None
         self.started: list[str] = []  # what the last `up` started (postgres included)
+
+    @property
+    def pg(self) -> Cluster:  # pylint: disable=invalid-name
+        """The lab's PostgreSQL cluster (also for a Lab object attached to a lab another process started)."""
+        if self._pg is None:
+            self._pg = Cluster(self.state, self.ports["postgres"])
+        return self._pg
 
     # ------------------------------------------------------------------ addresses
     def url(self, name: str) -> str:
@@ -363,7 +371,6 @@ class Lab:
         self._build([name for name in names if name in self.entries])
 
         begin = time.monotonic()
-        self.pg = Cluster(self.state, self.ports["postgres"])
         if self.pg.running():
             self.say("postgres", f"already running on {HOST}:{self.ports['postgres']}")
         else:
@@ -406,7 +413,12 @@ class Lab:
         self.say("build", f"{len(todo)} built", time.monotonic() - begin)
 
     def _wave(self, procs: list[Proc]) -> None:
-        """Start every process of the wave that is not already running, then wait for all."""
+        """Start every process of the wave that is not already running, then wait for all.
+
+        A process counts as ready only when its readiness check answers and the process the lab
+        started holds its port. A process that ends before it is ready is started once more, and
+        only after it is certainly gone and its port is free (see ``_claim_port``).
+        """
         pending = []
         for proc in procs:
             record = runtime.read_record(self.state, proc.name)
@@ -414,16 +426,31 @@ class Lab:
                 if proc.argv and record.get("argv") != proc.argv:
                     self.say(proc.name, "configuration changed: restarting")
                     runtime.stop(self.state, proc.name)
-                elif proc.ready():
+                elif self._serving(proc, record):
                     self.say(proc.name, f"already running, pid {record['pid']}, {proc.url}")
                     continue
                 else:
-                    pending.append((proc, time.monotonic(), "already started"))
+                    pending.append((proc, time.monotonic(), "already started", None))
                     continue
-            runtime.check_port_free(proc.name, proc.bind[0], proc.bind[1],
-                                    f"set LAB_PORT_{proc.name.upper().replace('-', '_')}" if proc.name in DEFAULT_PORTS
-                                    else "")
             begin = time.monotonic()
+            pending.append((proc, begin, "started", self._launch(proc)))
+        for proc, begin, how, launch in pending:
+            try:
+                runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what, bind=proc.bind)
+            except runtime.EarlyExit as exc:
+                if not launch:
+                    raise
+                # A service was once seen to end at start with no output (CI, 2026-11-24): say how, try once more.
+                self.say(proc.name, f"ended at start ({exc.status}); starting it once more")
+                self._launch(proc, launch)
+                runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what, bind=proc.bind)
+            version = f"{proc.version} " if proc.version else ""
+            self.say(proc.name, f"{version}{how}, {proc.url}", time.monotonic() - begin)
+
+    def _launch(self, proc: Proc, launch: tuple | None = None) -> tuple:
+        """Start ``proc`` (prepared first, unless ``launch`` repeats an earlier start); returns (argv, env, meta)."""
+        self._claim_port(proc)
+        if launch is None:
             if proc.prepare:
                 proc.prepare()
             meta = dict(proc.meta or {})
@@ -433,23 +460,54 @@ class Lab:
                 argv, env = holder["argv"], holder["env"]
                 meta["cafile"] = holder["cafile"]
                 meta["ready_url"] = holder["ready_url"]
-            meta.update({"url": proc.url, "version": proc.version})
-            runtime.start(self.state, proc.name, argv, env, proc.cwd, meta)
+            meta.update({"url": proc.url, "version": proc.version, "bind": list(proc.bind)})
+            launch = (argv, env, meta)
+        argv, env, meta = launch
+        runtime.start(self.state, proc.name, argv, env, proc.cwd, meta)
+        if proc.name not in self.started:
             self.started.append(proc.name)
-            pending.append((proc, begin, "started", (argv, env, meta)))
-        for proc, begin, how, *launch in pending:
-            try:
-                runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what)
-            except runtime.EarlyExit as exc:
-                if not launch:
-                    raise
-                # Once, a service was seen to end at start with no output at all; say how, and try once more.
-                self.say(proc.name, f"ended at start ({exc.status}); starting it once more")
-                argv, env, meta = launch[0]
-                runtime.start(self.state, proc.name, argv, env, proc.cwd, meta)
-                runtime.wait_until(proc.ready, self.state, proc.name, READY_TIMEOUT, proc.ready_what)
-            version = f"{proc.version} " if proc.version else ""
-            self.say(proc.name, f"{version}{how}, {proc.url}", time.monotonic() - begin)
+        return launch
+
+    def _serving(self, proc: Proc, record: dict) -> bool:
+        """True if the recorded process holds the port of ``proc`` and its readiness check answers."""
+        return runtime.listens(record, *proc.bind) and proc.ready()
+
+    def _claim_port(self, proc: Proc) -> None:
+        """Make sure the port of ``proc`` is free before starting it.
+
+        The process the lab last started for ``proc`` must be gone (pid and start time). A port held
+        by an untracked process of this lab (its programs, this state directory: a copy the lab lost
+        track of) is freed by stopping that process, and said so; anything else is an error.
+        """
+        record = runtime.read_record(self.state, proc.name)
+        if record and not runtime.confirmed_gone(record):
+            raise LabError(f"{proc.name}: the process the lab started ({runtime.describe(record['pid'])}) has not "
+                           "ended; not starting a second copy")
+        host, port = proc.bind
+        holders = runtime.listeners(host, port)
+        if holders:
+            strays = {item["pid"]: item for item in self._untracked()}
+            for pid in holders:
+                stray = strays.get(pid) or strays.get(runtime.process_group(pid))
+                if stray:
+                    self.say(proc.name, f"stopped an untracked copy that held {host}:{port}: "
+                                        f"{runtime.describe(stray['pid'])}, {runtime.stop_process(stray)}")
+        hint = f"set LAB_PORT_{proc.name.upper().replace('-', '_')}" if proc.name in DEFAULT_PORTS else ""
+        runtime.check_port_free(proc.name, host, port, hint)
+
+    def _untracked(self) -> list[dict]:
+        """Live processes of this lab (its programs, its state directory) that no record tracks."""
+        tracked = {record["pid"] for record in runtime.records(self.state).values() if runtime.record_alive(record)}
+        found = runtime.lab_processes(self.state, self._is_lab_program)
+        return [item for item in found
+                if item["pid"] not in tracked and runtime.process_group(item["pid"]) not in tracked]
+
+    @staticmethod
+    def _is_lab_program(argv0: str) -> bool:
+        """True for the lab's own programs: the built OpenCHAMI binaries and this Python (lab servers, sushy)."""
+        path = Path(argv0)
+        return (path.is_relative_to(labbuild.cache_root() / "bin") or argv0 == sys.executable
+                or path.resolve() == Path(sys.executable).resolve())
 
     def _stop_extra_bmcs(self, bmcs: int, mockups) -> None:
         """BMCs beyond the requested count (or mockups no longer wanted) from an earlier `up` are stopped."""
@@ -556,6 +614,35 @@ class Lab:
                       "token_file": info["token_file"]}
         (inv / "lab.smd.yml").write_text(header + yaml.safe_dump(smd_source, sort_keys=False), encoding="utf-8")
 
+    # ------------------------------------------------------------------ restart / stop one process
+    def restart(self, name: str) -> None:
+        """Stop the lab's process ``name`` (``smd``, ``bss``, ``auth``, ``bmc-2`` ...) and start it again."""
+        with runtime.locked(self.state):
+            proc = self.definition(name)
+            self.say(name, runtime.stop(self.state, name))
+            self._wave([proc])
+
+    def stop(self, name: str) -> str:
+        """Stop the lab's process ``name``; returns what happened (``lab up`` starts it again)."""
+        with runtime.locked(self.state):
+            how = runtime.stop(self.state, name)
+            self.say(name, how)
+            return how
+
+    def definition(self, name: str) -> Proc:
+        """What the lab starts for process ``name``."""
+        factories = {"auth": self._auth, "smd": self._smd, "smd2": lambda: self._smd("smd2"), "bss": self._bss,
+                     "cloud-init": self._cloud_init, "boot-service": self._boot_service,
+                     "power-control": self._power_control}
+        if name in factories:
+            return factories[name]()
+        if name.startswith("bmc-") and name[4:].isdigit():
+            return self._bmc(int(name[4:]))
+        record = runtime.read_record(self.state, name) or {}
+        if name.startswith("mockup-") and record.get("mockup"):
+            return self._mockup(int(record["ip"].rsplit(".", 1)[1]), name[len("mockup-"):], Path(record["mockup"]))
+        raise LabError(f"unknown lab process {name!r}; known: {sorted(factories)}, bmc-N and the mockups that run")
+
     # ------------------------------------------------------------------ down / status
     def down(self) -> None:
         """Stop every process the lab started (newest first), then PostgreSQL."""
@@ -568,30 +655,71 @@ class Lab:
         for name in sorted(recs, key=lambda n: recs[n].get("started", 0), reverse=True):
             begin = time.monotonic()
             self.say(name, runtime.stop(self.state, name), time.monotonic() - begin)
-        pg = Cluster(self.state, self.ports["postgres"])
+        # processes the lab started and lost track of (their record was overwritten or removed)
+        for stray in self._untracked():
+            begin = time.monotonic()
+            self.say("untracked", f"{runtime.describe(stray['pid'])}: {runtime.stop_process(stray)}",
+                     time.monotonic() - begin)
         begin = time.monotonic()
-        self.say("postgres", pg.stop() if pg.initialised() else "not set up", time.monotonic() - begin)
+        self.say("postgres", self.pg.stop() if self.pg.initialised() else "not set up", time.monotonic() - begin)
+
+    def expected(self) -> list[str]:
+        """The processes the lab should run: postgres, auth and what the last `up` described in lab.json."""
+        try:
+            info = json.loads((self.state / "lab.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return ["postgres", "auth"] + list(info.get("services", [])) + [item["name"] for item in info.get("bmcs", [])]
 
     def status(self) -> dict:
-        """name -> {pid, alive, ready, url, version} for every recorded process and postgres."""
+        """name -> {pid, alive, ready, state, url, version, expected} for postgres, every process the lab
+        should run or has a record of, and every untracked process of the lab (named ``untracked-<pid>``).
+
+        ``state`` is ``ready``, ``running, NOT ready``, ``stopped`` (record of a process that ended),
+        ``not running`` (no record) or ``untracked``; ``ready`` is True only when the recorded
+        process itself listens on its port and answers its readiness check.
+        """
         out = {}
-        pg = Cluster(self.state, self.ports["postgres"])
-        out["postgres"] = {"pid": pg.pid() if pg.running() else None, "alive": pg.running(), "ready": pg.running(),
-                           "url": f"postgresql://{HOST}:{self.ports['postgres']}", "version": ""}
-        for name, record in runtime.records(self.state).items():
+        expected = self.expected()
+        running = self.pg.running()
+        out["postgres"] = {"pid": self.pg.pid() if running else None, "alive": running, "ready": running,
+                           "state": "ready" if running else "stopped",
+                           "url": f"postgresql://{HOST}:{self.ports['postgres']}", "version": "", "expected": True}
+        recs = runtime.records(self.state)
+        checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
+                  "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "auth": "/health"}
+        for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
+            record = recs.get(name)
+            if not record:
+                out[name] = {"pid": None, "alive": False, "ready": False, "state": "not running", "url": "",
+                             "version": "", "expected": True}
+                continue
             alive = runtime.record_alive(record)
-            url = record.get("ready_url") or record.get("url", "")
             ready = False
             if alive:
-                checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status", "cloud-init": "/version",
-                          "boot-service": "/health", "power-control": "/readiness", "auth": "/health"}
                 if name in checks:
                     ready = runtime.http_ok(record["url"] + checks[name], (200, 204))
                 else:
-                    ready = runtime.http_ok(url, verify=record.get("cafile") or True)
-            out[name] = {"pid": record["pid"], "alive": alive, "ready": ready, "url": record.get("url", ""),
-                         "version": record.get("version", "")}
+                    ready = runtime.http_ok(record.get("ready_url") or record.get("url", ""),
+                                            verify=record.get("cafile") or True)
+                ready = ready and runtime.listens(record, *_bind_of(record))
+            state = "ready" if ready else ("running, NOT ready" if alive else "stopped")
+            out[name] = {"pid": record["pid"], "alive": alive, "ready": ready, "state": state,
+                         "url": record.get("url", ""), "version": record.get("version", ""),
+                         "expected": name in expected}
+        for stray in self._untracked():
+            out[f"untracked-{stray['pid']}"] = {"pid": stray["pid"], "alive": True, "ready": False,
+                                                "state": "untracked", "url": " ".join(stray["argv"])[:120],
+                                                "version": "", "expected": False}
         return out
+
+
+def _bind_of(record: dict) -> tuple:
+    """(host, port) a recorded process listens on: recorded by `up`, else from its URL (older records)."""
+    if record.get("bind"):
+        return tuple(record["bind"])
+    url = urllib.parse.urlsplit(record.get("url", ""))
+    return url.hostname, url.port or (443 if url.scheme == "https" else 80)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -8,6 +8,8 @@ Run from the repository root: ``.venv/bin/python -m pytest tests/integration/tes
 
 from __future__ import annotations
 
+import collections
+import fcntl
 import json
 import os
 import re
@@ -25,18 +27,64 @@ import yaml
 
 from lab import build as labbuild
 from lab import runtime
+from lab.services import DEFAULT_PORTS, Lab, Proc, port_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-# ports for the second, throw-away lab of the down/up tests (the shared one keeps running)
-ISOLATED_PORTS = {"POSTGRES": 47432, "AUTH": 47770, "SMD": 47779, "BSS": 47778, "CLOUD_INIT": 47777,
-                  "BOOT_SERVICE": 47776}
+
+
+def beside(port: int, offset: int = 0) -> int:
+    """A port for a throw-away lab next to the lab on ``port``: below the kernel's ephemeral range (32768-60999
+    here, where any client connection may hold a port for a while: seen taking 127.0.0.1:37870), and apart for
+    every lab of this machine (27779 -> 12779, 37779 -> 13779, 57779 -> 15779)."""
+    return 10000 + port // 10000 * 1000 + port % 1000 + offset
+
+
+# ports of the second, throw-away lab of the down/up tests (the shared one keeps running)
+ISOLATED_PORTS = {name.upper().replace("-", "_"): beside(port_of(name)) for name in DEFAULT_PORTS if name != "power-control"}
 
 
 def lab_cli(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     """``python -m lab ARGS`` from the repository root."""
     return subprocess.run([PYTHON, "-m", "lab", *args], cwd=REPO_ROOT, env=env or dict(os.environ),
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def isolated_env(path: Path) -> dict:
+    """Environment of a throw-away lab in ``path`` (own state, inventory and ports; no BMCs by default)."""
+    env = dict(os.environ, LAB_STATE=str(path / "state"), LAB_INVENTORY_DIR=str(path / "inv"), LAB_BMCS="0")
+    env.update({f"LAB_PORT_{name}": str(port) for name, port in ISOLATED_PORTS.items()})
+    return env
+
+
+def alive(pid: int) -> bool:
+    """True if process ``pid`` exists and is not a zombie (an ended process its parent has not collected yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def processes_of(state: Path) -> list[str]:
+    """Live processes of the lab in ``state``, found without the lab's code: their working directory is in
+    it, or its path is on their command line."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if alive(int(entry.name)) and (cwd == str(state) or cwd.startswith(f"{state}/") or str(state) in cmdline):
+            found.append(f"pid {entry.name} ({cmdline.strip()})")
+    return found
+
+
+def lab_log_starts(state: Path, name: str) -> int:
+    """How often the lab started ``name`` (its log says so before every start)."""
+    return runtime.log_file(state, name).read_text(encoding="utf-8", errors="replace").count(" lab starts: ")
 
 
 def current_log(lab, name: str) -> str:
@@ -282,39 +330,124 @@ def isolated_state():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_down_leaves_no_process_and_up_again_restarts(isolated_state):
-    """A second, throw-away lab (own state and ports, no BMCs) is brought up, down and up again."""
-    tmp_path = isolated_state
-    env = dict(os.environ, LAB_STATE=str(tmp_path / "state"), LAB_INVENTORY_DIR=str(tmp_path / "inv"))
-    env.update({f"LAB_PORT_{name}": str(port) for name, port in ISOLATED_PORTS.items()})
-    services = "smd,bss,cloud-init,boot-service"
-    first = lab_cli("up", "--services", services, "--bmcs", "0", env=env)
-    assert first.returncode == 0, first.stdout + first.stderr
-    state = tmp_path / "state"
-    recorded = {name: record["pid"] for name, record in runtime.records(state).items()}
-    assert set(recorded) == {"auth", "smd", "bss", "cloud-init", "boot-service"}
-    postmaster = int((state / "pg" / "data" / "postmaster.pid").read_text(encoding="ascii").split()[0])
-    twice = lab_cli("up", "--services", services, "--bmcs", "0", env=env)
-    assert twice.returncode == 0 and {n: r["pid"] for n, r in runtime.records(state).items()} == recorded
-
-    down = lab_cli("down", env=env)
-    assert down.returncode == 0, down.stdout + down.stderr
-    for pid in list(recorded.values()) + [postmaster]:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3], \
-            f"pid {pid} survived `lab down`"
-    assert not list((state / "run").glob("*.json"))
-    for name, port in ISOLATED_PORTS.items():
-        assert not runtime.port_open("127.0.0.1", port), f"{name} port {port} still open"
-    assert lab_cli("status", env=env).returncode == 1
-
-    again = lab_cli("up", "--services", services, "--bmcs", "0", env=env)
+def test_make_lab_up_and_down_leave_no_lab_process(isolated_state):
+    """`make lab-up && make lab-down` on a throw-away lab (own state and ports, no BMCs); on the way the lab
+    loses track of SMD, then of BSS, as in issue 19: `status` says so, `up` and `down` stop the lost copies."""
+    env = isolated_env(isolated_state)
+    env["LAB_SERVICES"] = "smd,bss,cloud-init,boot-service"
+    state = isolated_state / "state"
+    make = ["make", "--no-print-directory", "-C", str(REPO_ROOT)]
     try:
+        first = subprocess.run(make + ["lab-up"], env=env, capture_output=True, text=True, check=False)
+        assert first.returncode == 0, first.stdout + first.stderr
+        recorded = {name: record["pid"] for name, record in runtime.records(state).items()}
+        assert set(recorded) == {"auth", "smd", "bss", "cloud-init", "boot-service"}
+        postmaster = int((state / "pg" / "data" / "postmaster.pid").read_text(encoding="ascii").split()[0])
+        twice = lab_cli("up", env=env)
+        assert twice.returncode == 0 and {n: r["pid"] for n, r in runtime.records(state).items()} == recorded
+        assert lab_cli("status", env=env).returncode == 0
+
+        # the record of SMD now describes a process that has ended; the SMD that runs is untracked
+        smd_record = runtime.read_record(state, "smd")
+        gone = subprocess.Popen(["sleep", "0"])  # pylint: disable=consider-using-with
+        gone.wait()
+        smd_record.update({"pid": gone.pid, "start_time": 1})
+        runtime.pid_file(state, "smd").write_text(json.dumps(smd_record), encoding="utf-8")
+        status = lab_cli("status", env=env)
+        assert status.returncode == 1, status.stdout + status.stderr
+        assert "smd (stopped)" in status.stderr and f"untracked-{recorded['smd']} (untracked)" in status.stderr
+        port = ISOLATED_PORTS["SMD"]
+        again = lab_cli("up", env=env)
         assert again.returncode == 0, again.stdout + again.stderr
-        assert "started" in again.stdout
-        smd = json.loads((state / "lab.json").read_text(encoding="utf-8"))["urls"]["smd"]
-        assert requests.get(smd + "/hsm/v2/service/ready", timeout=10).status_code == 200
+        assert f"stopped an untracked copy that held 127.0.0.1:{port}: pid {recorded['smd']} " in again.stdout
+        assert not alive(recorded["smd"])
+        smd = runtime.read_record(state, "smd")
+        assert runtime.listens(smd, "127.0.0.1", port) and lab_cli("status", env=env).returncode == 0
+
+        # BSS loses its record altogether: `status` names it, `make lab-down` stops it all the same
+        runtime.pid_file(state, "bss").unlink()
+        status = lab_cli("status", env=env)
+        assert status.returncode == 1 and "bss (not running)" in status.stderr, status.stdout + status.stderr
+        down = subprocess.run(make + ["lab-down"], env=env, capture_output=True, text=True, check=False)
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert re.search(rf"untracked\s+pid {recorded['bss']} \(.*boot-script-service\): stopped", down.stdout), down.stdout
+        assert processes_of(state) == []
+        for pid in list(recorded.values()) + [smd["pid"], postmaster]:
+            assert not alive(pid), f"pid {pid} survived `make lab-down`"
+        assert not list((state / "run").glob("*.json"))
+        for name, port in ISOLATED_PORTS.items():
+            assert not runtime.port_open("127.0.0.1", port), f"{name} port {port} still open"
+        status = lab_cli("status", env=env)
+        assert status.returncode == 1 and "smd (not running)" in status.stderr
+    finally:
+        lab_cli("down", env=env)
+
+
+def test_a_service_seen_without_command_line_is_started_once(isolated_state, monkeypatch):
+    """Issue 19. Between exec()'s point of no return and the set-up of the new program's arguments, the
+    kernel shows an empty /proc/<pid>/cmdline, and Popen has already returned by then (on a loaded machine
+    the window is long enough to be seen). The lab read that as "SMD ended", started a second SMD, which
+    could not bind, and lost the first. Here every process shows no command line to its first three reads."""
+    env = isolated_env(isolated_state)
+    for key in ("LAB_STATE", "LAB_INVENTORY_DIR") + tuple(f"LAB_PORT_{name}" for name in ISOLATED_PORTS):
+        monkeypatch.setenv(key, env[key])
+    reads = collections.Counter()
+    real_cmdline = runtime._proc_cmdline  # pylint: disable=protected-access
+
+    def cmdline_in_exec(pid):
+        reads[pid] += 1
+        return [] if reads[pid] <= 3 else real_cmdline(pid)
+    monkeypatch.setattr(runtime, "_proc_cmdline", cmdline_in_exec)
+    messages = []
+    lab = Lab(out=messages.append)
+    try:
+        lab.up(services=["smd"], bmcs=0)
+        smd = runtime.read_record(lab.state, "smd")
+        reads[smd["pid"]] = 0
+        assert runtime.record_alive(smd) and reads[smd["pid"]] == 1  # alive, also with no command line shown
+        assert lab_log_starts(lab.state, "smd") == 1, "\n".join(messages)
+        assert not [line for line in messages if "once more" in line]
+        assert runtime.listens(smd, "127.0.0.1", ISOLATED_PORTS["SMD"])
+        status = lab_cli("status", env=env)
+        assert status.returncode == 0, status.stdout + status.stderr
+    finally:
+        lab.down()
+    assert processes_of(lab.state) == []
+
+
+def test_a_lab_object_attached_to_a_running_lab_restarts_and_stops_services(isolated_state, monkeypatch):
+    """Issue 10: a Lab object that did not start the lab (the demo did) can restart and stop its services."""
+    env = isolated_env(isolated_state)
+    up = lab_cli("up", "--services", "smd,bss", env=env)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        for key in ("LAB_STATE", "LAB_INVENTORY_DIR") + tuple(f"LAB_PORT_{name}" for name in ISOLATED_PORTS):
+            monkeypatch.setenv(key, env[key])
+        messages = []
+        attached = Lab(out=messages.append)
+        before = {name: record["pid"] for name, record in runtime.records(attached.state).items()}
+        token = attached.mint()
+        smd_url = f"http://127.0.0.1:{ISOLATED_PORTS['SMD']}/hsm/v2"
+        created = requests.post(smd_url + "/State/Components", timeout=30, headers={"Authorization": f"Bearer {token}"},
+                                json={"Components": [{"ID": "x3000c0s9b0n0", "State": "Ready"}]})
+        assert created.status_code == 204, created.text
+        for name in ("smd", "bss"):
+            attached.restart(name)
+            record = runtime.read_record(attached.state, name)
+            assert record["pid"] != before[name]
+            assert attached.status()[name]["state"] == "ready"
+        kept = requests.get(smd_url + "/State/Components/x3000c0s9b0n0", timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+        assert kept.status_code == 200  # the restarted SMD reads the same database
+
+        assert attached.stop("smd") == "stopped"
+        status = lab_cli("status", env=env)
+        assert status.returncode == 1 and "down or untracked: smd (not running)" in status.stderr, status.stderr
+        attached.restart("smd")
+        assert lab_cli("status", env=env).returncode == 0
     finally:
         assert lab_cli("down", env=env).returncode == 0
+    assert processes_of(isolated_state / "state") == []
 
 
 @pytest.mark.parametrize("command", [["status"], ["logs"], ["logs", "smd", "-n", "5"]])
@@ -330,6 +463,14 @@ def test_cli_read_commands(lab, command):
         assert 0 < len(result.stdout.splitlines()) <= 5
 
 
+def test_status_of_a_lab_that_never_came_up_exits_1(tmp_path):
+    env = dict(os.environ, LAB_STATE=str(tmp_path / "state"))
+    status = lab_cli("status", env=env)
+    assert status.returncode == 1
+    assert f"down or untracked: postgres (stopped), the lab is not up ({tmp_path / 'state' / 'lab.json'} is missing)" \
+        in status.stderr
+
+
 def test_a_process_that_ends_at_start_is_reported_with_its_exit_status(tmp_path):
     """A service that dies before it is ready: the error says how it ended (exit code, signal), not only that."""
     state = runtime.ensure_state(tmp_path / "state")
@@ -342,3 +483,134 @@ def test_a_process_that_ends_at_start_is_reported_with_its_exit_status(tmp_path)
     with pytest.raises(runtime.EarlyExit) as caught:
         runtime.wait_until(lambda: False, state, "killed", 10, "never ready")
     assert caught.value.status == "killed by signal SIGKILL"
+
+
+def test_a_process_without_command_line_yet_is_alive(tmp_path, monkeypatch):
+    """The identity of a recorded process is its pid and start time; an empty /proc/<pid>/cmdline (exec() in
+    progress) is not an ended process, and waiting for readiness goes on instead of failing."""
+    state = runtime.ensure_state(tmp_path / "state")
+    record = runtime.start(state, "sleeper", ["/bin/sleep", "300"])
+    monkeypatch.setattr(runtime, "_proc_cmdline", lambda pid: [])
+    assert runtime.record_alive(record) and runtime.is_running(state, "sleeper")
+    checks = iter([False, False, True])
+    runtime.wait_until(lambda: next(checks), state, "sleeper", 60, "third check")
+    monkeypatch.undo()
+    assert runtime.stop(state, "sleeper") == "stopped"
+    assert not runtime.record_alive(record) and runtime.confirmed_gone(record)
+
+
+def _http_service(port: int, flag: Path) -> list[str]:
+    """argv of a small service: the first run ends at once (exit 3) and leaves ``flag``; later runs serve HTTP."""
+    code = ("import http.server, pathlib, sys\n"
+            "flag = pathlib.Path(sys.argv[1])\n"
+            "if not flag.exists():\n    flag.touch()\n    sys.exit(3)\n"
+            "http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[2])), http.server.SimpleHTTPRequestHandler)"
+            ".serve_forever()\n")
+    return [PYTHON, "-c", code, str(flag), str(port)]
+
+
+def test_a_service_that_ends_at_start_is_restarted_on_a_freed_port(isolated_state):
+    """The retry after a real early exit: the first process is gone, the port is free; an untracked copy of the
+    lab that held the port is stopped (and said so); a port of anybody else stops everything."""
+    lab = Lab(state=isolated_state / "state", out=(messages := []).append)
+    port = beside(port_of("smd"), 200)
+    url = f"http://127.0.0.1:{port}"
+    # an untracked process of this lab on the port: started by the lab, its record lost
+    stray = runtime.start(lab.state, "stray", [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+                          cwd=lab.state / "stray")
+    runtime.wait_until(lambda: runtime.port_open("127.0.0.1", port), lab.state, "stray", 60, "listening")
+    runtime.pid_file(lab.state, "stray").unlink()
+    service = Proc("svc", _http_service(port, isolated_state / "ran-once"), dict(os.environ), lab.state / "svc",
+                   lambda: runtime.http_ok(url + "/"), "GET /", url, ("127.0.0.1", port))
+    try:
+        lab._wave([service])  # pylint: disable=protected-access
+        text = "\n".join(messages)
+        assert f"stopped an untracked copy that held 127.0.0.1:{port}: pid {stray['pid']} " in text
+        assert f"{'svc':<16} ended at start (exit status 3); starting it once more" in text
+        assert not runtime.record_alive(stray)
+        record = runtime.read_record(lab.state, "svc")
+        assert lab_log_starts(lab.state, "svc") == 2 and runtime.listens(record, "127.0.0.1", port)
+    finally:
+        runtime.stop(lab.state, "svc")
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port may have connections in TIME_WAIT
+        blocker.bind(("127.0.0.1", port))
+        blocker.listen()
+        with pytest.raises(runtime.LabError, match=rf"port 127.0.0.1:{port} is already in use by pid {os.getpid()} "):
+            lab._wave([service])  # pylint: disable=protected-access
+    assert runtime.read_record(lab.state, "svc") is None and lab_log_starts(lab.state, "svc") == 2
+
+
+def test_a_port_held_by_a_connection_is_reported_as_such():
+    """A client connection whose local end is the port a service wants (the kernel picks such ports from its
+    ephemeral range) makes the service fail to bind: the lab says so before starting anything."""
+    port = beside(port_of("smd"), 202)
+    with socket.socket() as server, socket.socket() as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        client.bind(("127.0.0.1", port))
+        client.connect(server.getsockname())
+        with pytest.raises(runtime.LabError) as caught:
+            runtime.check_port_free("svc", "127.0.0.1", port, "set LAB_PORT_SVC")
+    assert str(caught.value).startswith(f"svc: port 127.0.0.1:{port} is the local end of a connection of pid {os.getpid()} (")
+    assert str(caught.value).endswith("(set LAB_PORT_SVC).")
+    runtime.check_port_free("svc", "127.0.0.1", port)  # the connection is closed: free again
+
+
+def test_readiness_is_that_of_the_process_the_lab_started(isolated_state):
+    """Something else answering on the port is not the readiness of the process the lab started."""
+    state = runtime.ensure_state(isolated_state / "state")
+    port = beside(port_of("smd"), 201)
+    other = subprocess.Popen([PYTHON, "-m", "http.server", "--bind", "127.0.0.1", str(port)],  # pylint: disable=consider-using-with
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not runtime.port_open("127.0.0.1", port):
+            assert other.poll() is None
+            time.sleep(0.1)
+        runtime.start(state, "quiet", ["/bin/sleep", "300"])
+        with pytest.raises(runtime.LabError) as caught:
+            runtime.wait_until(lambda: runtime.http_ok(f"http://127.0.0.1:{port}/"), state, "quiet", 2, "GET /",
+                               bind=("127.0.0.1", port))
+        assert f"127.0.0.1:{port} is held by pid {other.pid} " in str(caught.value)
+        assert "not by the process the lab started" in str(caught.value)
+    finally:
+        runtime.stop(state, "quiet")
+        other.terminate()
+        other.wait()
+
+
+def test_build_says_what_it_builds_and_how_it_progresses(tmp_path):
+    """`lab build` says what it builds and, while a build runs (here: waits for another build of the same
+    entry), a line at least every $LAB_PROGRESS_SECONDS, not more often."""
+    pinned, _unavailable = labbuild.load_versions()
+    entry = pinned["smd"]
+    if not labbuild.is_built(entry):
+        pytest.fail("the lab's SMD is not built (run `python -m lab build smd`)")
+    cache = tmp_path / "cache"
+    (cache / "locks").mkdir(parents=True)
+    env = dict(os.environ, LAB_CACHE=str(cache), LAB_PROGRESS_SECONDS="1")
+    with open(cache / "locks" / f"{entry.dir_name}.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # "another build" of the same entry runs
+        proc = subprocess.Popen([PYTHON, "-m", "lab", "build", "smd"], cwd=REPO_ROOT, env=env,  # pylint: disable=consider-using-with
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines = []
+        progress = []
+        while len(progress) < 3:
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+            if line.startswith("building smd: "):
+                progress.append(time.monotonic())
+        assert lines[0].startswith(f"building smd {entry.version} ({entry.module}) ...")
+        assert re.match(r"building smd: \d+s, waiting for another build of smd ", lines[-1])
+        assert all(later - earlier > 0.5 for earlier, later in zip(progress, progress[1:]))  # no flood
+        # the other build finishes: its binaries appear, then its lock is released
+        out = labbuild.bin_dir(entry).relative_to(labbuild.cache_root())
+        (cache / out).mkdir(parents=True)
+        for name in list(entry.binaries) + [".build.json"]:
+            (cache / out / name).symlink_to(labbuild.bin_dir(entry) / name)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        rest = proc.communicate()[0]
+    assert proc.returncode == 0, "".join(lines) + rest
+    assert re.search(r"^built smd \S+ in [\d.]+s$", rest, re.M) and f"ok      smd: {cache / out}" in rest
