@@ -295,10 +295,8 @@ def test_generated_smd_inventory_source_reads_smd(clean_smd):
 
 def test_up_twice_is_harmless(lab):
     before = {name: record["pid"] for name, record in runtime.records(lab.state).items()}
-    start = time.monotonic()
     again = lab_cli("up")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert time.monotonic() - start < 30
     after = {name: record["pid"] for name, record in runtime.records(lab.state).items()}
     assert after == before
     assert again.stdout.count("already running") >= len(before)
