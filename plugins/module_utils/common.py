@@ -26,8 +26,19 @@ from ansible_collections.cscs.openchami.plugins.module_utils.transport import (
 
 
 def src_option():
-    """The ``src`` option of modules that take long lists (see :meth:`OpenCHAMIModule.items`)."""
+    """The ``src`` option of modules that take long lists (see :meth:`OpenCHAMIModule.items`); documented
+    by the ``cscs.openchami.nodes.src`` fragment."""
     return dict(type="path")
+
+
+def node_selector_options():
+    """``nodes``, ``macs``, ``nids``, ``groups``: the ``cscs.openchami.nodes`` doc fragment."""
+    return dict(
+        nodes=dict(type="list", elements="str", aliases=["hosts", "xnames"]),
+        macs=dict(type="list", elements="str"),
+        nids=dict(type="list", elements="int"),
+        groups=dict(type="list", elements="str"),
+    )
 
 
 class OpenCHAMIModule(AnsibleModule):
@@ -77,8 +88,9 @@ class OpenCHAMIModule(AnsibleModule):
             self.fail_json(msg="cannot read %s from %s: %s" % (name, src, exc))
         except Exception as exc:  # pylint: disable=broad-except
             self.fail_json(msg="cannot parse %s as YAML: %s" % (src, exc))
-        if isinstance(data, dict):
-            data = data.get(name)
+        if isinstance(data, dict):  # a mapping with the list under the option's name (or one of its aliases)
+            keys = [name] + list(self.argument_spec[name].get("aliases") or [])
+            data = next((data[key] for key in keys if key in data), None)
         if not isinstance(data, list):
             self.fail_json(msg="%s must hold a list of %s (or a mapping with a %s key)" % (src, name, name))
         validator = ArgumentSpecValidator({name: dict(self.argument_spec[name], required=False)})

@@ -335,16 +335,19 @@ def _named(given, spec):
     return " (%s)" % ", ".join(names) if names else ""
 
 
-def check_each(values, check, what):
-    """``check`` every value; one ValidationError naming each bad ``what[index]``; the checked values otherwise."""
-    out, errors = [], []
+def check_each(values, check, what, errors=None):
+    """``check`` every value; the checked values. Each bad one is named (``what[index]: why``) in one
+    ValidationError, or appended to ``errors`` when a caller collects several lists before raising."""
+    out, found = [], []
     for index, value in enumerate(values or []):
         try:
             out.append(check(value))
         except ValueError as exc:
-            errors.append("%s[%d]: %s" % (what, index, exc))
-    if errors:
-        raise ValidationError(errors)
+            found.append("%s[%d]: %s" % (what, index, exc))
+    if errors is not None:
+        errors.extend(found)
+    elif found:
+        raise ValidationError(found)
     return out
 
 

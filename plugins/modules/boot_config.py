@@ -47,6 +47,8 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.nodes
+  - cscs.openchami.nodes.src
 attributes:
   check_mode:
     support: full
@@ -55,30 +57,6 @@ attributes:
     support: full
     description: Shows each changed node's fields before and after (bounded for large lists).
 options:
-  hosts:
-    description:
-      - Node xnames, or xname patterns with ranges such as V(x1000c0s[0-7]b0n[0-1]).
-    type: list
-    elements: str
-    aliases: [xnames]
-  macs:
-    description: MAC addresses of nodes (any usual notation), resolved to xnames through SMD.
-    type: list
-    elements: str
-  nids:
-    description: NIDs of nodes, resolved to xnames through SMD.
-    type: list
-    elements: int
-  groups:
-    description: SMD group labels; their node members are selected.
-    type: list
-    elements: str
-  src:
-    description:
-      - Path of a JSON or YAML file holding the list of O(hosts) (or a mapping with a C(hosts) key), read by the
-        module itself. Faster than passing thousands of xnames through Ansible variables.
-      - Mutually exclusive with O(hosts).
-    type: path
   kernel:
     description: Kernel URL or path. Required for nodes that have no boot configuration yet.
     type: str
@@ -118,7 +96,7 @@ EXAMPLES = r"""
 
 - name: Add a parameter to two nodes, keeping their kernel and initrd
   cscs.openchami.boot_config:
-    hosts: ["x1000c0s0b0n[0-1]"]
+    nodes: ["x1000c0s0b0n[0-1]"]
     params: console=ttyS0,115200 root=live:http://10.1.0.1/rootfs ip=dhcp debug
 
 - name: Nodes selected by MAC and NID
@@ -131,7 +109,7 @@ EXAMPLES = r"""
 
 - name: Forget the boot configuration of a node
   cscs.openchami.boot_config:
-    hosts: [x1000c0s0b0n1]
+    nodes: [x1000c0s0b0n1]
     state: absent
 """
 
@@ -156,27 +134,25 @@ summary:
   sample: {create: 2, update: 0, delete: 0, unchanged: 10}
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, node_selector_options, src_option
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, resource, smd
 
 
 def main():
-    module = OpenCHAMIModule(argument_spec=dict(
-        hosts=dict(type="list", elements="str", aliases=["xnames"]),
-        macs=dict(type="list", elements="str"),
-        nids=dict(type="list", elements="int"),
-        groups=dict(type="list", elements="str"),
+    spec = node_selector_options()
+    spec.update(
         src=src_option(),
         kernel=dict(type="str"),
         initrd=dict(type="str"),
         params=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
-    ), required_one_of=[("hosts", "macs", "nids", "groups", "src")], mutually_exclusive=[("hosts", "src")])
+    )
+    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "macs", "nids", "groups", "src")], mutually_exclusive=[("nodes", "src")])
     p = module.params
     with module.guard():
         boot.check_params(p["params"])
-        names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=module.items("hosts"),
+        names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=module.items("nodes"),
                                    macs=p["macs"], nids=p["nids"], groups=p["groups"])
         backend = boot.backend_for(boot.client_getter(module), p["backend"])
         plan = boot.plan(backend, names, p["state"], p["kernel"], p["initrd"], p["params"], module.check_mode)

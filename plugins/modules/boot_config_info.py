@@ -29,24 +29,8 @@ extends_documentation_fragment:
   - cscs.openchami.attributes.openchami
   - cscs.openchami.attributes.info_module
   - cscs.openchami.connection
+  - cscs.openchami.nodes
 options:
-  hosts:
-    description: Node xnames or xname patterns with ranges.
-    type: list
-    elements: str
-    aliases: [xnames]
-  macs:
-    description: MAC addresses of nodes, resolved to xnames through SMD.
-    type: list
-    elements: str
-  nids:
-    description: NIDs of nodes, resolved to xnames through SMD.
-    type: list
-    elements: int
-  groups:
-    description: SMD group labels; their node members are selected.
-    type: list
-    elements: str
   boot_script:
     description:
       - Also return the iPXE script the service renders for each selected node (C(GET /bootscript?name=) on BSS,
@@ -113,23 +97,19 @@ boot_configs:
       returned: when O(boot_script=true)
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, node_selector_options
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, smd, xname
 
 
 def main():
-    module = OpenCHAMIModule(argument_spec=dict(
-        hosts=dict(type="list", elements="str", aliases=["xnames"]),
-        macs=dict(type="list", elements="str"),
-        nids=dict(type="list", elements="int"),
-        groups=dict(type="list", elements="str"),
-        boot_script=dict(type="bool", default=False),
-        backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
-    ))
+    spec = node_selector_options()
+    spec.update(boot_script=dict(type="bool", default=False),
+                backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"))
+    module = OpenCHAMIModule(argument_spec=spec)
     p = module.params
     with module.guard():
-        selected = any(p[k] for k in ("hosts", "macs", "nids", "groups"))
-        names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=p["hosts"], macs=p["macs"],
+        selected = any(p[k] for k in ("nodes", "macs", "nids", "groups"))
+        names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=p["nodes"], macs=p["macs"],
                                    nids=p["nids"], groups=p["groups"]) if selected else None
         backend = boot.backend_for(boot.client_getter(module), p["backend"])
         current = backend.read()

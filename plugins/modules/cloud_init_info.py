@@ -14,7 +14,7 @@ short_description: Read groups, cluster defaults and what nodes receive from the
 version_added: 0.1.0
 description:
   - Returns the cloud-init groups (cloud-config, meta-data, description) and the cluster defaults.
-  - For the nodes in O(xnames), also returns what each would receive as C(meta-data), C(user-data) and C(vendor-data)
+  - For the nodes in O(nodes), also returns what each would receive as C(meta-data), C(user-data) and C(vendor-data)
     (and, with O(group_files=true), the group files its vendor-data includes), read through the server's
     impersonation API (the server must run with C(--impersonation)); nodes must be known to SMD.
   - The server learns group membership from SMD about once a minute, so a node's groups can lag behind SMD.
@@ -31,12 +31,13 @@ options:
     description: Only these groups (default all).
     type: list
     elements: str
-  xnames:
-    description: Nodes whose data to read, three requests each (more with O(group_files)), a few at a time.
+  nodes:
+    description: Node xnames whose data to read, three requests each (more with O(group_files)), a few at a time.
     type: list
     elements: str
+    aliases: [xnames]
   group_files:
-    description: Also read, for each node in O(xnames), the group files its vendor-data includes.
+    description: Also read, for each node in O(nodes), the group files its vendor-data includes.
     type: bool
     default: false
   backend:
@@ -57,7 +58,7 @@ EXAMPLES = r"""
 
 - name: What a node receives, with its group files
   cscs.openchami.cloud_init_info:
-    xnames: [x1000c0s0b0n0]
+    nodes: [x1000c0s0b0n0]
     group_files: true
   register: node_ci
 
@@ -79,8 +80,8 @@ defaults:
   type: dict
   sample: {cluster-name: demo, short-name: nid, nid-length: 4}
 nodes:
-  description: What each node in O(xnames) receives.
-  returned: when O(xnames) is given
+  description: What each node in O(nodes) receives.
+  returned: when O(nodes) is given
   type: list
   elements: dict
   contains:
@@ -124,26 +125,17 @@ def node_data(server, name, group_files):
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
         groups=dict(type="list", elements="str"),
-        xnames=dict(type="list", elements="str"),
+        nodes=dict(type="list", elements="str", aliases=["xnames"]),
         group_files=dict(type="bool", default=False),
         backend=dict(type="str", choices=list(cloudinit.BACKENDS), default="auto"),
     ))
     p = module.params
-    errors, names = [], []
-    for value in p["xnames"] or []:
-        try:
-            names.append(boot.check_node(value))
-        except ValueError as exc:
-            errors.append("xnames: %s" % exc)
-    wanted = set()
-    for value in p["groups"] or []:
-        try:
-            wanted.add(smd.check_label(value))
-        except ValueError as exc:
-            errors.append("groups: %s" % exc)
-    if errors:
-        module.fail_json(msg=str(resource.ValidationError(errors)), errors=errors)
     with module.guard():
+        errors = []
+        names = resource.check_each(p["nodes"], boot.check_node, "nodes", errors)
+        wanted = set(resource.check_each(p["groups"], smd.check_label, "groups", errors))
+        if errors:
+            raise resource.ValidationError(errors)
         server = cloudinit.server_for(boot.client_getter(module), p["backend"])
         groups, defaults = smd.parallel(lambda call: call(), [server.groups, server.defaults])
         result = dict(changed=False, defaults=defaults,

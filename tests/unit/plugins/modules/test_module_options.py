@@ -60,3 +60,13 @@ def test_every_module_with_connection_options_is_in_the_openchami_action_group()
             if "cscs.openchami.connection" in fragments and filename[:-3] not in groups["openchami"]:
                 missing.append(filename[:-3])
     assert not missing, "not in action group openchami: %s" % ", ".join(missing)
+
+
+def test_node_selector_fragment_and_argument_spec_agree():
+    from ansible_collections.cscs.openchami.plugins.module_utils.common import node_selector_options
+    doc = _fragment_options("cscs.openchami.nodes")
+    spec = node_selector_options()
+    assert sorted(doc) == sorted(spec)
+    for name, option in doc.items():
+        for key in ("type", "elements", "aliases"):
+            assert option.get(key) == spec[name].get(key), (name, key)
