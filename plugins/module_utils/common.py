@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.cscs.openchami.plugins.module_utils.auth import (
     TokenAuth, cluster_from_config, load_ochami_config, service_url)
-from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
+from ansible_collections.cscs.openchami.plugins.module_utils.resource import ApplyError, ValidationError
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError, Client, SERVICE_PATHS)
 
@@ -95,6 +95,10 @@ class Connection:
 
     def request_count(self):
         return sum(c.request_count for c in self._clients.values())
+
+    def write_count(self):
+        """Successful writes so far (a failed task that wrote anything reports changed)."""
+        return sum(c.write_count for c in self._clients.values())
 
     def close(self):
         for client in self._clients.values():
@@ -169,11 +173,19 @@ class OpenCHAMIModule(AnsibleModule):
         try:
             yield
         except ValidationError as exc:
-            self.fail_json(msg=str(exc), errors=exc.errors)
+            self.fail_json(msg=str(exc), errors=exc.errors, changed=self.write_count() > 0)
+        except ApplyError as exc:
+            error = exc.cause.to_dict() if isinstance(exc.cause, ApiError) else {"message": str(exc.cause)}
+            self.fail_json(msg=exc.message(), error=error, partial=exc.report(),
+                           changed=bool(exc.written) or self.write_count() > 0)
         except ApiError as exc:
             self.fail_api(exc)
 
+    def write_count(self):
+        return self._connection.write_count() if self._connection is not None else 0
+
     def fail_api(self, exc, **result):
-        """Fail with an :class:`ApiError`; the message has no secret in it."""
+        """Fail with an :class:`ApiError`; the message has no secret in it. ``changed`` if anything was written."""
         result.setdefault("error", exc.to_dict())
+        result.setdefault("changed", self.write_count() > 0)
         self.fail_json(msg=str(exc), **result)

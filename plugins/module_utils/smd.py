@@ -33,23 +33,31 @@ COMPONENT_FILTERS = ("id", "type", "state", "flag", "enabled", "softwarestatus",
 def parallel(func, items, workers=8):
     """Run ``func`` on every item with bounded concurrency; return results in order.
 
-    The first :class:`ApiError` is raised after all calls finished (so none is left running).
+    The first :class:`ApiError` is raised after all calls finished (so none is left running), with
+    ``done_items`` (the items whose call succeeded), ``done_count`` and ``failed_count``: a write that
+    fails part-way can then say what it wrote (see :class:`resource.ApplyError`).
     """
     items = list(items)
-    if len(items) <= 1:
-        return [func(i) for i in items]
     errors = []
 
     def guarded(item):
         try:
             return func(item)
         except ApiError as exc:
-            errors.append(exc)
+            errors.append((item, exc))
             return None
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        results = list(pool.map(guarded, items))
+    if len(items) <= 1:
+        results = [guarded(i) for i in items]
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            results = list(pool.map(guarded, items))
     if errors:
-        raise errors[0]
+        failed = set(id(item) for item, _exc in errors)
+        first = errors[0][1]
+        first.done_items = [i for i in items if id(i) not in failed]
+        first.done_count = len(items) - len(errors)
+        first.failed_count = len(errors)
+        raise first
     return results
 
 

@@ -30,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without requests
     REQUESTS_IMPORT_ERROR = exc
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 BODY_EXCERPT = 500
 REDACTED = "********"
@@ -204,6 +205,7 @@ class Client:
         self.sleep = sleep
         self.log = log
         self.request_count = 0
+        self.write_count = 0  # writes (not GET/HEAD/OPTIONS) that succeeded: a failed task that wrote says so
         self.session = requests.Session()
         context = _verifying_context(ca_path) if validate_certs else None
         if context is not None and hasattr(HTTPAdapter, "build_connection_pool_key_attributes"):
@@ -295,6 +297,8 @@ class Client:
             ok = (status in expect) if expect else (200 <= status < 300)
             if not ok:
                 raise self._error(method, shown_url, response)
+            if method not in READ_METHODS:
+                self.write_count += 1
             return response
 
     def _error(self, method, url, response):
