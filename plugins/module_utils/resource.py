@@ -143,12 +143,12 @@ class Plan:
         for change in changed[:limit]:
             key = str(change.key)
             if change.action == CREATE:
-                after[key] = change.after
+                after[key] = _capped_lists(change.after, limit)
             elif change.action == DELETE:
-                before[key] = change.before
+                before[key] = _capped_lists(change.before, limit)
             else:
-                before[key] = dict((f, change.before.get(f)) for f in change.changes)
-                after[key] = dict(change.changes)
+                before[key], after[key] = _list_changes(
+                    dict((f, change.before.get(f)) for f in change.changes), dict(change.changes), limit)
         if len(changed) > limit:
             counts = self.summary()
             note = "%d more changed items not shown (create %d, update %d, delete %d in all)" % (
@@ -165,6 +165,35 @@ class Plan:
         """
         return [c.after for c in self.changes
                 if c.action != DELETE and (c.action != UNCHANGED or not changed_only)]
+
+
+def _capped_lists(item, limit):
+    """``item`` with every list longer than ``limit`` cut to ``limit`` entries and a line counting the rest."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for field, value in item.items():
+        if isinstance(value, list) and len(value) > limit:
+            out[field] = value[:limit] + ["... %d more not shown (%d in all)" % (len(value) - limit, len(value))]
+    return out
+
+
+def _list_changes(before, after, limit):
+    """The before/after of an update, with long lists (a group's members) shown as what left and what came:
+    at most ``limit`` of each, and a line counting the entries both sides share."""
+    before, after = dict(before), dict(after)
+    for field in after:
+        old, new = before.get(field), after[field]
+        if not (isinstance(old, list) and isinstance(new, list)) or max(len(old), len(new)) <= limit:
+            continue
+        old_keys = set(_hashable(v) for v in old)
+        new_keys = set(_hashable(v) for v in new)
+        removed = [v for v in old if _hashable(v) not in new_keys]
+        added = [v for v in new if _hashable(v) not in old_keys]
+        note = "... %d entries in both not shown" % len(old_keys & new_keys)
+        before[field] = _capped_lists({"x": removed}, limit)["x"] + [note]
+        after[field] = _capped_lists({"x": added}, limit)["x"] + [note]
+    return before, after
 
 
 def _key_func(key):

@@ -19,7 +19,6 @@ COMPONENT_FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", 
                     "Subtype", "NetType", "Arch", "Class")
 STATES = ("Unknown", "Empty", "Populated", "Off", "On", "Standby", "Halt", "Ready")
 FLAGS = ("Unknown", "OK", "Warning", "Alert", "Locked")
-ROLES = ("Compute", "Service", "System", "Application", "Storage", "Management")
 # Fields that only a forced upsert (POST State/Components with force) rewrites.
 FORCED_FIELDS = ("Subtype", "NetType", "Arch", "Class")
 # SMD writes one SQL statement per request; PostgreSQL allows 65,535 parameters and an upserted component
@@ -80,15 +79,52 @@ def check_nid(value):
     return value
 
 
+def yaml_boolean_hint(value):
+    """A hint when ``value`` is what YAML made of an unquoted Off/On/Yes/No (a boolean, or its text), else ''."""
+    if isinstance(value, bool) or str(value) in ("True", "False"):
+        return ("; YAML reads an unquoted Off, On, Yes or No as a boolean: quote the value, for example "
+                "State: 'Off'")
+    return ""
+
+
 def enum_checker(name, allowed):
     lookup = dict((a.lower(), a) for a in allowed)
 
     def check(value):
         canon = lookup.get(str(value).lower())
         if canon is None:
-            raise ValueError("%s %r is not one of %s" % (name, value, ", ".join(allowed)))
+            raise ValueError("%s %r is not one of %s%s" % (name, value, ", ".join(allowed), yaml_boolean_hint(value)))
         return canon
     return check
+
+
+SERVICE_VALUE_FIELDS = ("Role", "SubRole", "NetType", "Arch", "Class")
+
+
+def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS):
+    """Check the given fields against the values this SMD accepts (one GET /service/values, only when one of
+    them is given): SMD's roles and sub-roles are configurable, and a value it refuses would otherwise be
+    found only at a write, after the earlier ones. Values are set to SMD's spelling; ValidationError names
+    every bad item."""
+    if not any(item.get(f) is not None for item in items for f in fields):
+        return items
+    values = api.client.get_json("/service/values") or {}
+    errors = []
+    for index, item in enumerate(items):
+        for field in fields:
+            if item.get(field) is None or field not in values:
+                continue
+            lookup = dict((str(v).lower(), v) for v in values[field])
+            canon = lookup.get(str(item[field]).lower())
+            if canon is None:
+                errors.append("item %d (%s) field %s: %r is not one this SMD accepts (%s)%s" % (
+                    index, item.get("ID"), field, item[field], ", ".join(sorted(set(values[field]))),
+                    yaml_boolean_hint(item[field])))
+            else:
+                item[field] = canon
+    if errors:
+        raise resource.ValidationError(errors)
+    return items
 
 
 def _group_by(changes, fields):
@@ -109,6 +145,16 @@ class SMD:
         params = dict((k, v) for k, v in filters.items() if v not in (None, [], ""))
         data = self.client.get_json("/State/Components", params=params or None) or {}
         return data.get("Components") or []
+
+    def missing_components(self, ids):
+        """The given xnames that SMD has no component for (one query POST per ID_CHUNK ids), sorted."""
+        ids = sorted(set(ids))
+        found = set()
+        for chunk in chunks(ids, ID_CHUNK):
+            data = self.client.post("/State/Components/Query", {"ComponentIDs": chunk, "stateonly": True},
+                                    safe=True, read=True).json or {}
+            found.update(c.get("ID") for c in data.get("Components") or [])
+        return [i for i in ids if i not in found]
 
     def upsert_components(self, components, force=False):
         for chunk in chunks(components, UPSERT_CHUNK):
@@ -207,16 +253,14 @@ class SMD:
 class SetKind:
     """What differs between SMD groups and partitions."""
 
-    def __init__(self, param, path, key, extra_fields, put_members):
+    def __init__(self, param, path, key, extra_fields, put_members, check_name):
         self.param = param
         self.path = path
         self.key = key
         self.extra_fields = extra_fields
         self.put_members = put_members
-
-
-GROUPS = SetKind("groups", "/groups", "label", ("description", "tags", "exclusiveGroup"), True)
-PARTITIONS = SetKind("partitions", "/partitions", "name", ("description", "tags"), False)
+        self.check_name = check_name
+        self.noun = param[:-1]
 
 
 def run_set_module(kind):
@@ -248,6 +292,22 @@ def check_label(value):
     return text
 
 
+_PARTITION = re.compile(r"^p[0-9]+(\.[0-9]+)?$")
+
+
+def check_partition_name(value):
+    """SMD's partition names: ``p#`` or ``p#.#`` (stored lower-case)."""
+    text = str(value).strip().lower()
+    if not _PARTITION.match(text):
+        raise ValueError("%r is not a partition name SMD accepts: p<number> or p<number>.<number>, "
+                         "for example p1 or p1.2" % value)
+    return text
+
+
+GROUPS = SetKind("groups", "/groups", "label", ("description", "tags", "exclusiveGroup"), True, check_label)
+PARTITIONS = SetKind("partitions", "/partitions", "name", ("description", "tags"), False, check_partition_name)
+
+
 def flatten_set(item, kind):
     """SMD's group/partition JSON -> the flat form the engine compares."""
     out = {kind.key: item.get(kind.key)}
@@ -274,29 +334,71 @@ class SetApi:
         body["members"] = {"ids": list(item.get("members") or [])}
         return body
 
-    def create(self, changes):
-        parallel(lambda c: self.client.post(self.kind.path, self._body(c.after)), changes, self.api.workers)
-
     def delete(self, changes):
         parallel(lambda c: self.client.delete("%s/%s" % (self.kind.path, c.key)), changes, self.api.workers)
 
-    def update(self, changes):
+    def upsert(self, changes):
+        """Creates and updates in the order SMD's exclusivity needs: members leaving a set first, then the new
+        sets, then members joining (a member moved from p1 to p2 in one task is never in both)."""
+        updates = [c for c in changes if c.action == resource.UPDATE]
+        self._calls(self._member_calls(updates, leaving=True))
+        parallel(lambda c: self.client.post(self.kind.path, self._body(c.after)),
+                 [c for c in changes if c.action == resource.CREATE], self.api.workers)
+        self._calls(self._member_calls(updates, leaving=False))
+
+    def _calls(self, calls):
+        parallel(lambda c: self.client.request(c[0], c[1], json_body=c[2], safe=True), calls, self.api.workers)
+
+    def _member_calls(self, changes, leaving):
         calls = []
         for change in changes:
             url = "%s/%s" % (self.kind.path, change.key)
             meta = dict((f, change.after.get(f)) for f in ("description", "tags") if f in change.changes)
-            if meta:
+            if meta and not leaving:
                 calls.append(("PATCH", url, meta))
             if "members" not in change.changes:
                 continue
             want = set(change.after.get("members") or [])
             have = set(change.before.get("members") or [])
-            if self.kind.put_members:
-                calls.append(("PUT", url + "/members", {"ids": sorted(want)}))
+            moving = (have - want) if leaving else (want - have)
+            if not moving:
                 continue
-            calls.extend(("DELETE", "%s/members/%s" % (url, m), None) for m in sorted(have - want))
-            calls.extend(("POST", url + "/members", {"id": m}) for m in sorted(want - have))
-        parallel(lambda c: self.client.request(c[0], c[1], json_body=c[2], safe=True), calls, self.api.workers)
+            if self.kind.put_members:
+                calls.append(("PUT", url + "/members", {"ids": sorted(have & want if leaving else want)}))
+            elif leaving:
+                calls.extend(("DELETE", "%s/members/%s" % (url, m), None) for m in sorted(moving))
+            else:
+                calls.extend(("POST", url + "/members", {"id": m}) for m in sorted(moving))
+        return calls
+
+
+def check_exclusive(kind, the_plan, current):
+    """Raise ValidationError if, after the plan, a component would be in two partitions, or in two groups of one
+    exclusive group (SMD refuses that with HTTP 409 at the write, after the earlier writes of the task)."""
+    final = dict((c[kind.key], c) for c in current)
+    for change in the_plan.changes:
+        if change.action == resource.DELETE:
+            final.pop(change.key, None)
+        else:
+            final[change.key] = change.after
+    in_task = [c.key for c in the_plan.changes]
+    order = [k for k in final if k not in in_task] + [k for k in in_task if k in final]
+    holder, errors = {}, []
+    for name in order:
+        entry = final[name]
+        if kind is PARTITIONS:
+            scope, what = "", "(a component can be in only one partition)"
+        elif entry.get("exclusiveGroup"):
+            scope, what = entry["exclusiveGroup"], "(exclusive group %s)" % entry["exclusiveGroup"]
+        else:
+            continue
+        for member in entry.get("members") or []:
+            first = holder.setdefault((scope, member), name)
+            if first != name:
+                errors.append("%s %s: member %s would also be in %s %s %s" % (
+                    kind.noun, name, member, kind.noun, first, what))
+    if errors:
+        raise resource.ValidationError(errors)
 
 
 def plan_sets(api, kind, items, members_mode="exact", state="present", check_mode=False):
@@ -316,7 +418,7 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
     errors = []
     for index, entry in enumerate(desired):
         try:
-            entry[kind.key] = check_label(entry[kind.key])
+            entry[kind.key] = kind.check_name(entry[kind.key])
             if entry.get("tags") is not None:
                 entry["tags"] = [check_label(t) for t in entry["tags"]]
             if entry.get("exclusiveGroup"):
@@ -334,6 +436,8 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
         entry["members"] = members
     if errors:
         raise resource.ValidationError(errors)
+    if state == "present" and members_mode != "remove":
+        check_members_exist(api, kind, desired)
     sets = SetApi(api, kind)
     current = sets.current()
     by_key = dict((c[kind.key], c) for c in current)
@@ -353,8 +457,27 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
     if bad:
         raise resource.ValidationError(["exclusive_group of existing group %s cannot be changed; delete the group "
                                         "first" % key for key in bad])
-    resource.apply(the_plan, check_mode, create=sets.create, update=sets.update, delete=sets.delete)
+    check_exclusive(kind, the_plan, current)
+    resource.apply(the_plan, check_mode, upsert=sets.upsert, delete=sets.delete)
     return the_plan
+
+
+def check_members_exist(api, kind, desired):
+    """Raise ValidationError naming every group (or partition) and member that SMD has no component for.
+
+    SMD refuses such a member only when it writes (HTTP 400 'linked component does not exist' on create,
+    HTTP 500 on a member PUT), after the earlier items of the task were written: all are checked first.
+    """
+    wanted = [(entry[kind.key], member) for entry in desired for member in entry.get("members") or []]
+    missing = set(api.missing_components(member for _name, member in wanted))
+    if not missing:
+        return
+    by_set = {}
+    for name, member in wanted:
+        if member in missing:
+            by_set.setdefault(name, []).append(member)
+    raise resource.ValidationError(["%s %s: unknown member(s) %s (no such component in SMD)" % (
+        kind.noun, name, ", ".join(sorted(set(members), key=xname.natural_key))) for name, members in by_set.items()])
 
 
 def interface_id(mac):

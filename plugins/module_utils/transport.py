@@ -236,11 +236,13 @@ class Client:
             self.log(scrub(msg, self.secrets()))
 
     def request(self, method, path="", json_body=None, params=None, headers=None, expect=None,
-                safe=None, data=None, timeout=None):
+                safe=None, data=None, timeout=None, read=None):
         """Send one request; return a :class:`Response` or raise :class:`ApiError`.
 
         ``expect`` lists the acceptable statuses (default: any 2xx). ``safe``
         marks a non-idempotent request as retryable (for example an upsert POST).
+        ``read`` marks a request that changes nothing whatever its method (a query POST):
+        it is not counted in ``write_count``.
         """
         method = method.upper()
         url = join_url(self.base_url, path)
@@ -297,7 +299,7 @@ class Client:
             ok = (status in expect) if expect else (200 <= status < 300)
             if not ok:
                 raise self._error(method, shown_url, response)
-            if method not in READ_METHODS:
+            if not (read if read is not None else method in READ_METHODS):
                 self.write_count += 1
             return response
 
