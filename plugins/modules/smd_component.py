@@ -48,7 +48,7 @@ options:
       State:
         description:
           - Hardware state, one of V(Unknown), V(Empty), V(Populated), V(Off), V(On), V(Standby), V(Halt), V(Ready).
-          - Quote V(Off) and V(On) in YAML (C(State: 'Off')): unquoted, YAML reads them as booleans.
+          - "Quote V(Off) and V(On) in YAML (C(State: 'Off')): unquoted, YAML reads them as booleans."
           - Components created without a state get V(Empty). Changes are forced (SMD's transition rules do not
             silently skip them).
         type: str

@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
+import yaml
 
 from lab import postgres, runtime
 
@@ -134,12 +137,43 @@ def test_bulk_update_is_a_few_requests(lab, clean_smd):
     ({"ID": "x1000c9s0b0n0"}, "item 1 field ID: invalid xname 'x1000c9s0b0n0'"),
     ({"ID": "x1000c0s0b0n0", "State": "Running"}, "item 1 field State: State 'Running' is not one of"),
     ({"ID": "x1000c0s0b0n0", "NID": -4}, "item 1 field NID: NID -4 must not be negative"),
+    # what YAML makes of an unquoted State: Off
+    ({"ID": "x1000c0s0b0n0", "State": False}, "quote the value, for example State: 'Off'"),
+    ({"ID": "x1000c0s0b0n0", "SubRole": "UAN"},
+     "item 1 (x1000c0s0b0n0) field SubRole: 'UAN' is not one this SMD accepts (Master, Storage, Worker)"),
+    ({"ID": "x1000c0s0b0n0", "Arch": "x86_64"}, "item 1 (x1000c0s0b0n0) field Arch: 'x86_64' is not one this SMD"),
 ])
 def test_component_bad_input_changes_nothing(lab, clean_smd, bad, message):
     before = dump(lab)
     out = task(lab, "smd_component", {"components": [NODES[0], bad]})
     assert out["failed"] and message in out["msg"] and "nothing was changed" in out["msg"]
     assert dump(lab) == before
+
+
+def test_component_update_smd_would_refuse_changes_nothing(lab, clean_smd):
+    """State and SubRole of an existing node: SMD took the state, then refused the sub-role (a partial write)."""
+    task(lab, "smd_component", {"components": NODES})
+    before = dump(lab)
+    out = task(lab, "smd_component", {"components": [{"ID": "x1000c0s0b0n0", "State": "Off", "SubRole": "UAN"}]})
+    assert out["failed"] and out["changed"] is False and "SubRole: 'UAN'" in out["msg"]
+    assert dump(lab) == before
+
+
+def test_component_doc_values_are_accepted_by_smd(lab):
+    """Every value the smd_component docs give for a field SMD restricts is one the lab's SMD accepts."""
+    source = (Path(__file__).parents[2] / "plugins" / "modules" / "smd_component.py").read_text()
+    docs = next(node.value.value for node in ast.parse(source).body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DOCUMENTATION")
+    options = yaml.safe_load(docs)["options"]["components"]["suboptions"]
+    accepted = lab.api("smd", "GET", "/service/values").json()
+    checked = 0
+    for field in ("State", "Flag", "Role", "SubRole", "NetType", "Arch", "Class"):
+        text = " ".join(options[field]["description"]) if isinstance(options[field]["description"], list) \
+            else options[field]["description"]
+        for value in re.findall(r"V\(([^)]+)\)", text):
+            assert value in accepted[field], (field, value, accepted[field])
+            checked += 1
+    assert checked >= 20
 
 
 def test_component_info_filters(lab, clean_smd):
