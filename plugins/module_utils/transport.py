@@ -95,7 +95,8 @@ def _verifying_context(ca_path):
 class ApiError(Exception):
     """A failed call: what was asked, what came back, never a secret."""
 
-    def __init__(self, message, method=None, url=None, status=None, body=None, hint=None):
+    def __init__(self, message, method=None, url=None, status=None, body=None, hint=None, kind=None):
+        self.kind = kind  # "tls", "unreachable" or "timeout" when no HTTP answer came, else None
         self.method = method
         self.url = url
         self.status = status
@@ -193,7 +194,7 @@ class Client:
 
     def __init__(self, base_url, auth=None, validate_certs=True, ca_path=None, timeout=30,
                  retries=5, backoff=0.5, max_backoff=30.0, user_agent="cscs.openchami", pool_size=16,
-                 basic_auth=None, sleep=time.sleep, log=None):
+                 basic_auth=None, sleep=time.sleep, log=None, tls_hint=None):
         if not HAS_REQUESTS:
             raise ApiError("the Python library 'requests' is required: %s" % REQUESTS_IMPORT_ERROR)
         self.base_url = (base_url or "").rstrip("/")
@@ -218,6 +219,7 @@ class Client:
         self.session.headers["Accept"] = "application/json"
         self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self.session.trust_env = False
+        self.tls_hint = tls_hint or "set ca_path to the CA bundle, or validate_certs=false for a lab"
         self.basic_auth = basic_auth
         if basic_auth:
             self.session.auth = basic_auth
@@ -267,8 +269,7 @@ class Client:
                                            timeout=timeout or self.timeout, allow_redirects=False)
             except requests.exceptions.SSLError as exc:
                 raise ApiError("%s %s: TLS verification failed" % (method, shown_url), method, shown_url,
-                               hint="set ca_path to the CA bundle, or validate_certs=false for a lab: %s"
-                               % scrub(str(exc), self.secrets())[:300])
+                               hint="%s: %s" % (self.tls_hint, scrub(str(exc), self.secrets())[:300]), kind="tls")
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if retryable and attempt < self.retries:
                     delay = backoff_delay(attempt, self.backoff, self.max_backoff)
@@ -278,7 +279,8 @@ class Client:
                     continue
                 kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "unreachable"
                 raise ApiError("%s %s: service %s after %d attempt(s)" % (method, shown_url, kind, attempt + 1),
-                               method, shown_url, hint=scrub(str(exc), self.secrets())[:300])
+                               method, shown_url, hint=scrub(str(exc), self.secrets())[:300],
+                               kind="timeout" if kind == "timed out" else kind)
             except requests.exceptions.RequestException as exc:
                 raise ApiError("%s %s: %s" % (method, shown_url, scrub(str(exc), self.secrets())[:300]), method, shown_url)
             status = raw.status_code
