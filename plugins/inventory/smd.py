@@ -240,6 +240,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _filters(self):
         filters = dict((name, self.get_option(name)) for name in FILTERS)
+        for name, values in filters.items():
+            for value in values or []:
+                if smd_api.yaml_boolean_hint(value):
+                    raise AnsibleParserError("%s: %s is what YAML makes of an unquoted Off, On, Yes or No; quote the "
+                                             "value, for example %s: ['Off']" % (name, value, name))
         if self.get_option("enabled") is not None:
             filters["enabled"] = str(self.get_option("enabled")).lower()
         return filters

@@ -574,6 +574,8 @@ def apply_redfish_endpoints(api, desired, state="present", update_password="on_c
             # equal to the desired pairs exactly when all of them are present in SMD
             entry["Inventory"] = [x for x in wanted_pairs[endpoint["ID"]] if x in present_pairs]
         current.append(entry)
+    if state == "present":
+        check_endpoints(desired, found[0])
     existing = set(endpoint.get("ID") for endpoint in found[0])
     desired = [dict(d) for d in desired]
     for entry in desired:
@@ -597,6 +599,34 @@ def apply_redfish_endpoints(api, desired, state="present", update_password="on_c
     resource.apply(the_plan, check_mode, create=write, update=write,
                    delete=lambda changes: api.delete_redfish_endpoints([c.key for c in changes]))
     return the_plan
+
+
+def check_endpoints(desired, current):
+    """Raise ValidationError for endpoints SMD would refuse or mis-register, before the first write.
+
+    SMD refuses (HTTP 409) an endpoint whose FQDN another endpoint has; and its inventory parser types every
+    manager NodeBMC and names systems ``<id>n<i>``, which is wrong for any other kind of BMC.
+    """
+    errors = []
+    owner = dict(((e.get("FQDN") or "").lower(), e.get("ID")) for e in current if e.get("FQDN"))
+    given = set(d["ID"] for d in desired)
+    for index, entry in enumerate(desired):
+        fqdn = (entry.get("FQDN") or "").lower()
+        if fqdn and owner.get(fqdn, entry["ID"]) != entry["ID"] and owner[fqdn] not in given:
+            errors.append("item %d (%s): FQDN %s is already the FQDN of endpoint %s" % (
+                index, entry["ID"], entry["FQDN"], owner[fqdn]))
+        elif fqdn:
+            first = next((d["ID"] for d in desired[:index] if (d.get("FQDN") or "").lower() == fqdn), None)
+            if first:
+                errors.append("item %d (%s): FQDN %s is also given for %s" % (index, entry["ID"], entry["FQDN"], first))
+        inventory = entry.get("Inventory") or {}
+        kind = xname.xname_type(entry["ID"])
+        if kind != "NodeBMC" and (inventory.get("Systems") or inventory.get("Managers")):
+            errors.append("item %d (%s): an inventory with Systems or Managers is only for node BMCs; SMD would "
+                          "register this %s as a NodeBMC (register its component with cscs.openchami.smd_component)"
+                          % (index, entry["ID"], kind))
+    if errors:
+        raise resource.ValidationError(errors)
 
 
 def endpoint_result(the_plan):

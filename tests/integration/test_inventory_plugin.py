@@ -166,6 +166,16 @@ def test_template_collision_within_instance(filled):
     assert "same NID" not in warnings
 
 
+def test_unquoted_off_in_a_filter_says_to_quote_it(filled):
+    src = filled.state / "tmp" / "off.smd.yml"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text("plugin: cscs.openchami.smd\nservice_uris: {smd: %s/hsm/v2}\nstate: [Off]\n" % filled.urls["smd"])
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=filled.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert "state: False is what YAML makes of an unquoted Off, On, Yes or No; quote the value" in text, text
+
+
 def test_legacy_names(filled):
     listing = filled.run_inventory(source(filled, legacy_names=True))
     assert sorted(listing["_meta"]["hostvars"]) == ["nid000001", "nid000002", "nid000003", "nid000900"]

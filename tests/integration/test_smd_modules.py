@@ -361,6 +361,22 @@ def test_redfish_endpoint_with_inventory(lab, clean_smd):
     assert out["changed"] and not lab.api("smd", "GET", "/Inventory/RedfishEndpoints").json()["RedfishEndpoints"]
 
 
+def test_redfish_endpoints_smd_would_refuse_or_mistype_write_nothing(lab, clean_smd):
+    task(lab, "smd_redfish_endpoint", {"endpoints": [{"id": "x3000c0s1b0", "fqdn": "bmc1.example.ch"}]})
+    before = dump(lab)
+    out = task(lab, "smd_redfish_endpoint", {"endpoints": [
+        {"id": "x3000c0s2b0", "fqdn": "bmc2.example.ch"},
+        {"id": "x3000c0s3b0", "fqdn": "BMC1.example.ch"},
+        {"id": "x3000c0s4b0", "fqdn": "bmc2.example.ch"},
+        {"id": "x1000c1b0", "fqdn": "cmm.example.ch", "inventory": {"Systems": [], "Managers": [
+            {"uri": "/redfish/v1/Managers/BMC", "name": "BMC", "ethernet_interfaces": []}]}}]})
+    assert out["failed"] and out["changed"] is False and "nothing was changed" in out["msg"]
+    assert "item 1 (x3000c0s3b0): FQDN BMC1.example.ch is already the FQDN of endpoint x3000c0s1b0" in out["msg"]
+    assert "item 2 (x3000c0s4b0): FQDN bmc2.example.ch is also given for x3000c0s2b0" in out["msg"]
+    assert "item 3 (x1000c1b0): an inventory with Systems or Managers is only for node BMCs" in out["msg"]
+    assert dump(lab) == before
+
+
 def test_smd_info_dumps_everything(lab, clean_smd):
     task(lab, "smd_component", {"components": NODES})
     task(lab, "smd_group", {"groups": [{"label": "compute", "members": ["x1000c0s0b0n0"]}]})
