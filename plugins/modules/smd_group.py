@@ -18,7 +18,7 @@ description:
     the current ones; V(add) and V(remove) only add or take away the given members.
   - A group given without O(groups[].members) keeps its members.
   - Names, tags and member xnames are validated before anything is written, and every member must be a component in
-    SMD: all are checked with one query before the first write, and the error names each group and unknown member.
+    SMD; all are checked with one query before the first write, and the error names each group and unknown member.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:

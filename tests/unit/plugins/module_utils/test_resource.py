@@ -159,3 +159,16 @@ def test_custom_merge():
     p = r.plan([{"label": "g", "members": ["a"]}], [{"label": "g", "members": ["b"]}], "label",
                merge=lambda cur, des: {"label": "g", "members": sorted(set(cur["members"]) | set(des["members"]))})
     assert p.of(r.UPDATE)[0].after["members"] == ["a", "b"]
+
+
+def test_diff_of_long_lists_shows_what_leaves_and_what_comes():
+    before = ["n%03d" % i for i in range(300)]
+    after = before[5:] + ["new%d" % i for i in range(3)]
+    the_plan = r.plan([{"label": "g", "members": after}], [{"label": "g", "members": before}], "label")
+    diff = the_plan.diff(limit=100)
+    assert diff["before"]["g"]["members"] == before[:5] + ["... 295 entries in both not shown"]
+    assert diff["after"]["g"]["members"] == ["new0", "new1", "new2", "... 295 entries in both not shown"]
+    short = r.plan([{"label": "g", "members": ["a", "b"]}], [{"label": "g", "members": ["a"]}], "label").diff()
+    assert short["after"]["g"]["members"] == ["a", "b"]          # short lists stay whole
+    created = r.plan([{"label": "h", "members": before}], [], "label").diff(limit=100)["after"]["h"]["members"]
+    assert len(created) == 101 and created[-1] == "... 200 more not shown (300 in all)"
