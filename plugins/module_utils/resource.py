@@ -289,7 +289,7 @@ def apply(the_plan, check_mode=False, create=None, update=None, delete=None, ups
             continue
         try:
             operation(items)
-        except Exception as exc:  # pylint: disable=broad-except - re-raised with what was written
+        except Exception as exc:  # pylint: disable=broad-except
             later = [c for _a, _o, rest in steps[index + 1:] for c in rest]
             raise ApplyError(exc, done, items, later)
         done.extend(items)

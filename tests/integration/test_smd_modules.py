@@ -254,8 +254,8 @@ def test_unknown_members_are_found_before_any_write(lab, clean_smd, module, key,
 def test_partition_names_smd_refuses_are_refused_first(lab, clean_smd, name):
     task(lab, "smd_component", {"components": NODES})
     before = dump(lab)
-    out = task(lab, "smd_partition", {"partitions": [{"name": "p7", "members": ["x1000c0s0b0n0"]},
-                                                      {"name": name, "members": ["x1000c0s0b0n1"]}]})
+    partitions = [{"name": "p7", "members": ["x1000c0s0b0n0"]}, {"name": name, "members": ["x1000c0s0b0n1"]}]
+    out = task(lab, "smd_partition", {"partitions": partitions})
     assert out["failed"] and "item 1" in out["msg"] and repr(name) in out["msg"] and "p<number>" in out["msg"]
     assert dump(lab) == before
 
@@ -440,8 +440,8 @@ def test_move_between_partitions_in_one_task(lab, clean_smd):
     """p1 gives a node to p2 in the same task: leaving members go first, so SMD never sees it in both."""
     task(lab, "smd_component", {"components": NODES})
     task(lab, "smd_partition", {"partitions": [{"name": "p1", "members": ["x1000c0s0b0n0", "x1000c0s0b0n1"]}]})
-    out = task(lab, "smd_partition", {"partitions": [{"name": "p1", "members": ["x1000c0s0b0n1"]},
-                                                      {"name": "p2", "members": ["x1000c0s0b0n0"]}]})
+    moved = [{"name": "p1", "members": ["x1000c0s0b0n1"]}, {"name": "p2", "members": ["x1000c0s0b0n0"]}]
+    out = task(lab, "smd_partition", {"partitions": moved})
     assert out["changed"] and not out.get("failed"), out.get("msg")
     stored = dict((p["name"], p["members"]["ids"]) for p in lab.api("smd", "GET", "/partitions").json())
     assert stored == {"p1": ["x1000c0s0b0n1"], "p2": ["x1000c0s0b0n0"]}
