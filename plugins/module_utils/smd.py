@@ -157,8 +157,16 @@ class SMD:
         return [i for i in ids if i not in found]
 
     def upsert_components(self, components, force=False):
-        for chunk in chunks(components, UPSERT_CHUNK):
-            self.client.post("/State/Components", {"Components": chunk, "force": force}, safe=True)
+        """One POST per UPSERT_CHUNK components; a failed chunk's error carries the components written before it
+        (``done_items``, see :func:`parallel`)."""
+        done = []
+        for index, chunk in enumerate(chunks(components, UPSERT_CHUNK)):
+            try:
+                self.client.post("/State/Components", {"Components": chunk, "force": force}, safe=True)
+            except ApiError as exc:
+                exc.done_items, exc.done_count, exc.failed_count = done, index, 1
+                raise
+            done.extend(chunk)
 
     def _bulk_patch(self, path, ids, body):
         for chunk in chunks(ids, ID_CHUNK):

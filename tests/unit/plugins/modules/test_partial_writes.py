@@ -79,6 +79,19 @@ def test_failed_step_stops_the_later_ones():
     assert error.report()["not_written"] == {"count": 1, "items": ["update a"]}
 
 
+def test_second_chunk_of_components_refused_names_the_first_as_written():
+    desired = [{"ID": "x1000c0s%db0n%d" % (i // 2, i % 2), "State": "Ready"} for i in range(smd.UPSERT_CHUNK + 2)]
+    with FakeServer([(204, {}, ""), REFUSED]) as srv:
+        api = smd.SMD(Client(srv.url, retries=0))
+        the_plan = resource.plan(desired, [], "ID")
+        with pytest.raises(resource.ApplyError) as caught:
+            resource.apply(the_plan, create=lambda changes: api.upsert_components([c.after for c in changes]))
+    assert len(srv.requests) == 2
+    assert [c.key for c in caught.value.written] == [d["ID"] for d in desired[:smd.UPSERT_CHUNK]]
+    assert [c.key for c in caught.value.in_doubt] == [d["ID"] for d in desired[smd.UPSERT_CHUNK:]]
+    assert caught.value.report()["in_doubt"]["requests_succeeded"] == 1
+
+
 def run_task(url, task):
     """One task by real ansible-playbook; its registered result."""
     out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
