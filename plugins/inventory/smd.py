@@ -20,6 +20,10 @@ description:
     plus the usual C(compose), C(groups) and C(keyed_groups).
   - Inventory files must end in C(.smd.yml) or C(.smd.yaml).
   - Every connection option can come from the environment (for example from an AWX custom credential).
+  - Host names never silently merge two components. When a name is already taken (two nodes with one NID and
+    O(hostnames=nid), a template giving one name twice, or the same xname in two instances), the first host keeps
+    it and the next is named after its xname (within one instance) or C(<instance>_<name>) (across instances);
+    a warning names both components, and both hosts are in the group C(hostname_collisions).
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -236,6 +240,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _filters(self):
         filters = dict((name, self.get_option(name)) for name in FILTERS)
+        for name, values in filters.items():
+            for value in values or []:
+                if smd_api.yaml_boolean_hint(value):
+                    raise AnsibleParserError("%s: %s is what YAML makes of an unquoted Off, On, Yes or No; quote the "
+                                             "value, for example %s: ['Off']" % (name, value, name))
         if self.get_option("enabled") is not None:
             filters["enabled"] = str(self.get_option("enabled")).lower()
         return filters
@@ -338,13 +347,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 if legacy:
                     legacy_comp = dict(comp, id=xname, groupLabels=labels, partitionName=partition_of.get(xname) or "")
                     hostvars["smd_component"] = legacy_comp
-                host = self._host_name(comp, hostvars, legacy)
-                if host in taken and taken[host] != instance:
-                    renamed = "%s_%s" % (instance, host)
-                    self.display.warning("host %s exists in instances %s and %s; the second is named %s"
-                                         % (host, taken[host], instance, renamed))
-                    host = renamed
-                taken[host] = instance
+                host = self._unique_name(self._host_name(comp, hostvars, legacy), instance, xname, taken)
                 self.inventory.add_host(host, group=instance_group)
                 for key, value in hostvars.items():
                     self.inventory.set_variable(host, key, value)
@@ -357,6 +360,32 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
                 self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
                 self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+
+    def _unique_name(self, wanted, instance, xname, taken):
+        """``wanted``, or another name if a host already has it; every collision is warned about and both hosts
+        go to the group ``hostname_collisions`` (``taken``: name -> (instance, xname), updated)."""
+        if wanted not in taken:
+            taken[wanted] = (instance, xname)
+            return wanted
+        first_instance, first_xname = taken[wanted]
+        if first_instance != instance:
+            candidates = ["%s_%s" % (instance, wanted), "%s_%s" % (instance, xname)]
+        else:
+            candidates = [xname, "%s_%s" % (wanted, xname)]
+        host = next((c for c in candidates if c not in taken), "%s_%s_%s" % (instance, wanted, xname))
+        taken[host] = (instance, xname)
+        self.display.warning(
+            "host name %s collides: %s of instance %s has it, %s of instance %s is named %s instead%s"
+            % (wanted, first_xname, first_instance, xname, instance, host,
+               " (same NID; set distinct NIDs in SMD, for example with cscs.openchami.smd_component)"
+               if first_instance == instance and (self.get_option("hostnames") == "nid" or self.get_option("legacy_names"))
+               else ""))
+        group = self.inventory.add_group("hostname_collisions")
+        self.inventory.add_host(wanted)
+        self.inventory.add_child(group, wanted)
+        self.inventory.add_host(host)
+        self.inventory.add_child(group, host)
+        return host
 
     def _standard_groups(self, host, comp):
         role = comp.get("Role")

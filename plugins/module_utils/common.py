@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
     yaml = None
 
 from ansible_collections.cscs.openchami.plugins.module_utils.connection import Connection, connection_argument_spec
-from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
+from ansible_collections.cscs.openchami.plugins.module_utils.resource import ApplyError, ValidationError
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError)
 
@@ -112,11 +112,19 @@ class OpenCHAMIModule(AnsibleModule):
         try:
             yield
         except ValidationError as exc:
-            self.fail_json(msg=str(exc), errors=exc.errors)
+            self.fail_json(msg=str(exc), errors=exc.errors, changed=self.write_count() > 0)
+        except ApplyError as exc:
+            error = exc.cause.to_dict() if isinstance(exc.cause, ApiError) else {"message": str(exc.cause)}
+            self.fail_json(msg=exc.message(), error=error, partial=exc.report(),
+                           changed=bool(exc.written) or self.write_count() > 0)
         except ApiError as exc:
             self.fail_api(exc)
 
+    def write_count(self):
+        return self._connection.write_count() if self._connection is not None else 0
+
     def fail_api(self, exc, **result):
-        """Fail with an :class:`ApiError`; the message has no secret in it."""
+        """Fail with an :class:`ApiError`; the message has no secret in it. ``changed`` if anything was written."""
         result.setdefault("error", exc.to_dict())
+        result.setdefault("changed", self.write_count() > 0)
         self.fail_json(msg=str(exc), **result)

@@ -234,6 +234,10 @@ class Connection:
     def request_count(self):
         return sum(c.request_count for c in self._clients.values())
 
+    def write_count(self):
+        """Successful writes so far (a failed task that wrote anything reports changed)."""
+        return sum(c.write_count for c in self._clients.values())
+
     def close(self):
         for client in self._clients.values():
             client.close()

@@ -56,11 +56,14 @@ def discover_one(params, target, log=None):
             try:
                 bmc.root()
             except ApiError as exc:
-                report.update(status="unreachable", message="no Redfish service root: %s" % exc)
+                if exc.kind == "tls":  # it answered, but its certificate does not verify
+                    report.update(status="tls_failed", message=str(exc))
+                else:
+                    report.update(status="unreachable", message="no Redfish service root: %s" % exc)
                 return report, None, bmc.request_count
             found = redfish.collect(bmc, target.get("profile") or params["profile"], params["collect_chassis"])
     except ApiError as exc:
-        status = "auth_failed" if exc.status in (401, 403) else "error"
+        status = "tls_failed" if exc.kind == "tls" else "auth_failed" if exc.status in (401, 403) else "error"
         report.update(status=status, message=str(exc))
         return report, None, bmc.request_count
     except redfish.BmcError as exc:
@@ -72,7 +75,32 @@ def discover_one(params, target, log=None):
     if not report["xname"]:
         report.update(status="no_xname", message="no xname for %s: give it in the target, in xname_map, or use a "
                                                  "host name that is an xname" % target["address"])
+    else:
+        problem = type_problem(report["xname"], found)
+        if problem:
+            report.update(status="error", message=problem)
     return report, found, bmc.request_count
+
+
+def is_node_bmc(bmc_xname):
+    return xname.xname_type(bmc_xname) == "NodeBMC"
+
+
+def type_problem(bmc_xname, found):
+    """Why the BMC's xname and its Redfish answer disagree on what it is (None if they agree).
+
+    SMD names nodes ``<bmc>n<i>``, which only exists below a node BMC; a chassis controller (no systems, an
+    enclosure manager) mapped to a node BMC's xname would be registered as one.
+    """
+    kind = xname.xname_type(bmc_xname)
+    if found["systems"] and kind != "NodeBMC":
+        return ("%s is a %s xname, but the BMC has %d system(s) (nodes), which SMD can only register below a node "
+                "BMC (xXcCsSbB); check xname_map" % (bmc_xname, kind, len(found["systems"])))
+    controller = not found["systems"] and any(m.get("type") == "EnclosureManager" for m in found["managers"])
+    if controller and kind == "NodeBMC":
+        return ("%s is a NodeBMC xname, but the BMC is a chassis controller (no systems, an enclosure manager, "
+                "profile %s); give it a chassis BMC xname (xXcCbB); check xname_map" % (bmc_xname, found["profile"]))
+    return None
 
 
 def endpoint_for(params, target, report, found):
@@ -90,7 +118,9 @@ def endpoint_for(params, target, report, found):
     # SMD's inventory parser refuses NICs without an address: those are registered as interfaces instead
     systems = [dict(s, ethernet_interfaces=[n for n in s["ethernet_interfaces"] if n.get("ip")]) for s in found["systems"]]
     managers = [dict(m, ethernet_interfaces=[n for n in m["ethernet_interfaces"] if n.get("ip")])
-                for m in found["managers"]]
+                for m in found["managers"]] if is_node_bmc(report["xname"]) else []
+    # SMD's parser types every manager NodeBMC: other BMCs (a chassis controller) are registered by
+    # apply_bmc_components with the type of their xname, and their NICs by extra_interfaces
     entry["Inventory"] = {"Systems": systems, "Managers": managers}
     return entry
 
@@ -108,7 +138,44 @@ def extra_interfaces(report, found):
             if not nic.get("ip"):
                 out.append({"MACAddress": nic["mac"], "ComponentID": report["xname"],
                             "Description": nic.get("description") or nic.get("name") or ""})
+            elif not is_node_bmc(report["xname"]):
+                out.append({"MACAddress": nic["mac"], "ComponentID": report["xname"],
+                            "Description": nic.get("description") or nic.get("name") or "",
+                            "IPAddresses": [{"IPAddress": nic["ip"], "Network": ""}]})
     return out
+
+
+def apply_bmc_components(api, ids, check_mode):
+    """Register the BMCs that are not node BMCs (a chassis controller) as components of their xname's type.
+
+    SMD's inventory parser would type them NodeBMC. A component of the wrong type (registered so before)
+    is replaced, and the NodeBMC component endpoint SMD's parser made for it is removed.
+    """
+    current = api.components(id=ids)
+    desired = [{"ID": i, "Type": xname.xname_type(i)} for i in ids]
+    the_plan = resource.plan(desired, current, "ID")
+
+    def create(changes):
+        api.upsert_components([{"ID": c.key, "State": "Ready", "Flag": "OK"} for c in changes])
+
+    def update(changes):
+        for change in changes:
+            api.client.delete("/Inventory/ComponentEndpoints/%s" % change.key, expect=(200, 204, 404))
+        api.delete_components([c.key for c in changes])
+        create(changes)
+    resource.apply(the_plan, check_mode, create=create, update=update)
+    return the_plan
+
+
+def nid_collisions(api, nodes):
+    """{NID: [xnames]} of the NIDs that one of ``nodes`` shares with another node in SMD (one request)."""
+    holders = {}
+    for comp in api.components(type="Node"):
+        if comp.get("NID") not in (None, ""):
+            holders.setdefault(comp["NID"], []).append(comp["ID"])
+    wanted = set(nodes)
+    return dict((nid, sorted(ids, key=xname.natural_key)) for nid, ids in holders.items()
+                if len(ids) > 1 and wanted.intersection(ids))
 
 
 def mac_clash(report, found, owners):
@@ -195,10 +262,22 @@ def main():
             plan = smd.apply_redfish_endpoints(api, endpoints, "present", p["update_password"], module.check_mode)
             out = smd.endpoint_result(plan)
             out.pop("endpoints", None)
+            others = [e["ID"] for e in endpoints if not is_node_bmc(e["ID"])]
+            if others:
+                bmcs = apply_bmc_components(api, others, module.check_mode)
+                out["changed"] = out["changed"] or bmcs.changed
+                out["summary"]["bmc_components"] = bmcs.summary()
             extra = smd.apply_interfaces(api, interfaces, "present", module.check_mode) if interfaces else None
             if extra is not None and extra.changed:
                 out["changed"] = True
                 out["summary"]["interfaces"] = extra.summary()
+            nodes = [n["xname"] for r in reports if r["status"] == "ok" for n in r.get("nodes") or []]
+            if nodes and not module.check_mode:
+                shared = nid_collisions(api, nodes)
+                for nid in sorted(shared):
+                    module.warn("NID %s is shared by %s: SMD numbers the nodes of each BMC from 1; set distinct "
+                                "NIDs, for example with cscs.openchami.smd_component" % (nid, ", ".join(shared[nid])))
+                out["nid_collisions"] = dict((str(nid), ids) for nid, ids in shared.items())
         out.setdefault("summary", {})
         out["summary"]["bmcs"] = counts
         out["bmcs"] = reports

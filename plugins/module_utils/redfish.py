@@ -145,7 +145,8 @@ class Bmc:
         self.auth = _BmcAuth(user, password)
         self.sessions = sessions
         self.client = Client(self.base, auth=self.auth, validate_certs=validate_certs, ca_path=ca_path,
-                             timeout=timeout, retries=retries, backoff=0.2, max_backoff=2.0, pool_size=4, log=log)
+                             timeout=timeout, retries=retries, backoff=0.2, max_backoff=2.0, pool_size=4, log=log,
+                             tls_hint="set bmc_ca_path to the BMCs' CA bundle, or bmc_validate_certs=false for a lab")
         self._session_url = None
         self._root = None
         self._cache = {}

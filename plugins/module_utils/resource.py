@@ -143,12 +143,12 @@ class Plan:
         for change in changed[:limit]:
             key = str(change.key)
             if change.action == CREATE:
-                after[key] = change.after
+                after[key] = _capped_lists(change.after, limit)
             elif change.action == DELETE:
-                before[key] = change.before
+                before[key] = _capped_lists(change.before, limit)
             else:
-                before[key] = dict((f, change.before.get(f)) for f in change.changes)
-                after[key] = dict(change.changes)
+                before[key], after[key] = _list_changes(
+                    dict((f, change.before.get(f)) for f in change.changes), dict(change.changes), limit)
         if len(changed) > limit:
             counts = self.summary()
             note = "%d more changed items not shown (create %d, update %d, delete %d in all)" % (
@@ -165,6 +165,35 @@ class Plan:
         """
         return [c.after for c in self.changes
                 if c.action != DELETE and (c.action != UNCHANGED or not changed_only)]
+
+
+def _capped_lists(item, limit):
+    """``item`` with every list longer than ``limit`` cut to ``limit`` entries and a line counting the rest."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for field, value in item.items():
+        if isinstance(value, list) and len(value) > limit:
+            out[field] = value[:limit] + ["... %d more not shown (%d in all)" % (len(value) - limit, len(value))]
+    return out
+
+
+def _list_changes(before, after, limit):
+    """The before/after of an update, with long lists (a group's members) shown as what left and what came:
+    at most ``limit`` of each, and a line counting the entries both sides share."""
+    before, after = dict(before), dict(after)
+    for field in after:
+        old, new = before.get(field), after[field]
+        if not (isinstance(old, list) and isinstance(new, list)) or max(len(old), len(new)) <= limit:
+            continue
+        old_keys = set(_hashable(v) for v in old)
+        new_keys = set(_hashable(v) for v in new)
+        removed = [v for v in old if _hashable(v) not in new_keys]
+        added = [v for v in new if _hashable(v) not in old_keys]
+        note = "... %d entries in both not shown" % len(old_keys & new_keys)
+        before[field] = _capped_lists({"x": removed}, limit)["x"] + [note]
+        after[field] = _capped_lists({"x": added}, limit)["x"] + [note]
+    return before, after
 
 
 def _key_func(key):
@@ -238,6 +267,9 @@ def apply(the_plan, check_mode=False, create=None, update=None, delete=None, ups
     ``create`` and ``update``), so items that end up alike can share one request
     whether they existed or not.
     Deletes run first.
+
+    An operation that fails raises :class:`ApplyError`, which says which changes were written (the
+    operations that finished), which may have been (the failing one) and which were not (those after it).
     """
     if upsert is not None and (create is not None or update is not None):
         raise ValueError("give either upsert or create/update")
@@ -249,12 +281,63 @@ def apply(the_plan, check_mode=False, create=None, update=None, delete=None, ups
     else:
         steps.extend([(CREATE, create, the_plan.of(CREATE)), (UPDATE, update, the_plan.of(UPDATE))])
     for action, operation, items in steps:
+        if items and operation is None:
+            raise ValueError("%s is not supported here" % action)
+    done = []
+    for index, (action, operation, items) in enumerate(steps):
         if not items:
             continue
-        if operation is None:
-            raise ValueError("%s is not supported here" % action)
-        operation(items)
+        try:
+            operation(items)
+        except Exception as exc:  # pylint: disable=broad-except
+            later = [c for _a, _o, rest in steps[index + 1:] for c in rest]
+            raise ApplyError(exc, done, items, later)
+        done.extend(items)
     return the_plan
+
+
+class ApplyError(Exception):
+    """A write failed while a plan was applied; ``cause`` is the original error.
+
+    ``written``: changes whose operation finished; ``in_doubt``: changes of the failed operation (some of them
+    may be written: the operation's error can say which with ``done_items``, a list of the changes that
+    succeeded, and ``done_count``/``failed_count``, its successful and failed requests); ``not_written``:
+    changes of the operations that were not started.
+    """
+
+    def __init__(self, cause, written, in_doubt, not_written):
+        done_ids = set(id(item) for item in getattr(cause, "done_items", None) or [])
+        self.cause = cause
+        succeeded = [c for c in in_doubt if id(c) in done_ids or (c.after is not None and id(c.after) in done_ids)]
+        self.written = list(written) + succeeded
+        written_ids = set(id(c) for c in succeeded)
+        self.in_doubt = [c for c in in_doubt if id(c) not in written_ids]
+        self.not_written = list(not_written)
+        self.done_count = getattr(cause, "done_count", None)
+        super(ApplyError, self).__init__(str(cause))
+
+    @staticmethod
+    def _listing(changes, limit=DIFF_LIMIT):
+        return {"count": len(changes), "items": ["%s %s" % (c.action, c.key) for c in changes[:limit]]}
+
+    def report(self):
+        """What was written, may have been, and was not: counts and up to DIFF_LIMIT items each."""
+        out = {"written": self._listing(self.written), "in_doubt": self._listing(self.in_doubt),
+               "not_written": self._listing(self.not_written)}
+        if self.done_count is not None:
+            out["in_doubt"]["requests_succeeded"] = self.done_count
+        return out
+
+    def message(self):
+        parts = ["%d written" % len(self.written)]
+        if self.in_doubt:
+            doubt = "%d in doubt (the failed step" % len(self.in_doubt)
+            if self.done_count is not None:
+                doubt += ": %d of its requests succeeded" % self.done_count
+            parts.append(doubt + ")")
+        parts.append("%d not attempted" % len(self.not_written))
+        return ("%s; the task stopped part-way: %s (see 'partial'). Re-running the task compares again and "
+                "writes only what is still missing" % (self.cause, ", ".join(parts)))
 
 
 def result(the_plan, **extra):

@@ -19,7 +19,6 @@ COMPONENT_FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", 
                     "Subtype", "NetType", "Arch", "Class")
 STATES = ("Unknown", "Empty", "Populated", "Off", "On", "Standby", "Halt", "Ready")
 FLAGS = ("Unknown", "OK", "Warning", "Alert", "Locked")
-ROLES = ("Compute", "Service", "System", "Application", "Storage", "Management")
 # Fields that only a forced upsert (POST State/Components with force) rewrites.
 FORCED_FIELDS = ("Subtype", "NetType", "Arch", "Class")
 # SMD writes one SQL statement per request; PostgreSQL allows 65,535 parameters and an upserted component
@@ -33,23 +32,31 @@ COMPONENT_FILTERS = ("id", "type", "state", "flag", "enabled", "softwarestatus",
 def parallel(func, items, workers=8):
     """Run ``func`` on every item with bounded concurrency; return results in order.
 
-    The first :class:`ApiError` is raised after all calls finished (so none is left running).
+    The first :class:`ApiError` is raised after all calls finished (so none is left running), with
+    ``done_items`` (the items whose call succeeded), ``done_count`` and ``failed_count``: a write that
+    fails part-way can then say what it wrote (see :class:`resource.ApplyError`).
     """
     items = list(items)
-    if len(items) <= 1:
-        return [func(i) for i in items]
     errors = []
 
     def guarded(item):
         try:
             return func(item)
         except ApiError as exc:
-            errors.append(exc)
+            errors.append((item, exc))
             return None
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        results = list(pool.map(guarded, items))
+    if len(items) <= 1:
+        results = [guarded(i) for i in items]
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            results = list(pool.map(guarded, items))
     if errors:
-        raise errors[0]
+        failed = set(id(item) for item, _exc in errors)
+        first = errors[0][1]
+        first.done_items = [i for i in items if id(i) not in failed]
+        first.done_count = len(items) - len(errors)
+        first.failed_count = len(errors)
+        raise first
     return results
 
 
@@ -72,15 +79,52 @@ def check_nid(value):
     return value
 
 
+def yaml_boolean_hint(value):
+    """A hint when ``value`` is what YAML made of an unquoted Off/On/Yes/No (a boolean, or its text), else ''."""
+    if isinstance(value, bool) or str(value) in ("True", "False"):
+        return ("; YAML reads an unquoted Off, On, Yes or No as a boolean: quote the value, for example "
+                "State: 'Off'")
+    return ""
+
+
 def enum_checker(name, allowed):
     lookup = dict((a.lower(), a) for a in allowed)
 
     def check(value):
         canon = lookup.get(str(value).lower())
         if canon is None:
-            raise ValueError("%s %r is not one of %s" % (name, value, ", ".join(allowed)))
+            raise ValueError("%s %r is not one of %s%s" % (name, value, ", ".join(allowed), yaml_boolean_hint(value)))
         return canon
     return check
+
+
+SERVICE_VALUE_FIELDS = ("Role", "SubRole", "NetType", "Arch", "Class")
+
+
+def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS):
+    """Check the given fields against the values this SMD accepts (one GET /service/values, only when one of
+    them is given): SMD's roles and sub-roles are configurable, and a value it refuses would otherwise be
+    found only at a write, after the earlier ones. Values are set to SMD's spelling; ValidationError names
+    every bad item."""
+    if not any(item.get(f) is not None for item in items for f in fields):
+        return items
+    values = api.client.get_json("/service/values") or {}
+    errors = []
+    for index, item in enumerate(items):
+        for field in fields:
+            if item.get(field) is None or field not in values:
+                continue
+            lookup = dict((str(v).lower(), v) for v in values[field])
+            canon = lookup.get(str(item[field]).lower())
+            if canon is None:
+                errors.append("item %d (%s) field %s: %r is not one this SMD accepts (%s)%s" % (
+                    index, item.get("ID"), field, item[field], ", ".join(sorted(set(values[field]))),
+                    yaml_boolean_hint(item[field])))
+            else:
+                item[field] = canon
+    if errors:
+        raise resource.ValidationError(errors)
+    return items
 
 
 def _group_by(changes, fields):
@@ -102,9 +146,27 @@ class SMD:
         data = self.client.get_json("/State/Components", params=params or None) or {}
         return data.get("Components") or []
 
+    def missing_components(self, ids):
+        """The given xnames that SMD has no component for (one query POST per ID_CHUNK ids), sorted."""
+        ids = sorted(set(ids))
+        found = set()
+        for chunk in chunks(ids, ID_CHUNK):
+            data = self.client.post("/State/Components/Query", {"ComponentIDs": chunk, "stateonly": True},
+                                    safe=True, read=True).json or {}
+            found.update(c.get("ID") for c in data.get("Components") or [])
+        return [i for i in ids if i not in found]
+
     def upsert_components(self, components, force=False):
-        for chunk in chunks(components, UPSERT_CHUNK):
-            self.client.post("/State/Components", {"Components": chunk, "force": force}, safe=True)
+        """One POST per UPSERT_CHUNK components; a failed chunk's error carries the components written before it
+        (``done_items``, see :func:`parallel`)."""
+        done = []
+        for index, chunk in enumerate(chunks(components, UPSERT_CHUNK)):
+            try:
+                self.client.post("/State/Components", {"Components": chunk, "force": force}, safe=True)
+            except ApiError as exc:
+                exc.done_items, exc.done_count, exc.failed_count = done, index, 1
+                raise
+            done.extend(chunk)
 
     def _bulk_patch(self, path, ids, body):
         for chunk in chunks(ids, ID_CHUNK):
@@ -199,16 +261,14 @@ class SMD:
 class SetKind:
     """What differs between SMD groups and partitions."""
 
-    def __init__(self, param, path, key, extra_fields, put_members):
+    def __init__(self, param, path, key, extra_fields, put_members, check_name):
         self.param = param
         self.path = path
         self.key = key
         self.extra_fields = extra_fields
         self.put_members = put_members
-
-
-GROUPS = SetKind("groups", "/groups", "label", ("description", "tags", "exclusiveGroup"), True)
-PARTITIONS = SetKind("partitions", "/partitions", "name", ("description", "tags"), False)
+        self.check_name = check_name
+        self.noun = param[:-1]
 
 
 def run_set_module(kind):
@@ -240,6 +300,22 @@ def check_label(value):
     return text
 
 
+_PARTITION = re.compile(r"^p[0-9]+(\.[0-9]+)?$")
+
+
+def check_partition_name(value):
+    """SMD's partition names: ``p#`` or ``p#.#`` (stored lower-case)."""
+    text = str(value).strip().lower()
+    if not _PARTITION.match(text):
+        raise ValueError("%r is not a partition name SMD accepts: p<number> or p<number>.<number>, "
+                         "for example p1 or p1.2" % value)
+    return text
+
+
+GROUPS = SetKind("groups", "/groups", "label", ("description", "tags", "exclusiveGroup"), True, check_label)
+PARTITIONS = SetKind("partitions", "/partitions", "name", ("description", "tags"), False, check_partition_name)
+
+
 def flatten_set(item, kind):
     """SMD's group/partition JSON -> the flat form the engine compares."""
     out = {kind.key: item.get(kind.key)}
@@ -266,29 +342,71 @@ class SetApi:
         body["members"] = {"ids": list(item.get("members") or [])}
         return body
 
-    def create(self, changes):
-        parallel(lambda c: self.client.post(self.kind.path, self._body(c.after)), changes, self.api.workers)
-
     def delete(self, changes):
         parallel(lambda c: self.client.delete("%s/%s" % (self.kind.path, c.key)), changes, self.api.workers)
 
-    def update(self, changes):
+    def upsert(self, changes):
+        """Creates and updates in the order SMD's exclusivity needs: members leaving a set first, then the new
+        sets, then members joining (a member moved from p1 to p2 in one task is never in both)."""
+        updates = [c for c in changes if c.action == resource.UPDATE]
+        self._calls(self._member_calls(updates, leaving=True))
+        parallel(lambda c: self.client.post(self.kind.path, self._body(c.after)),
+                 [c for c in changes if c.action == resource.CREATE], self.api.workers)
+        self._calls(self._member_calls(updates, leaving=False))
+
+    def _calls(self, calls):
+        parallel(lambda c: self.client.request(c[0], c[1], json_body=c[2], safe=True), calls, self.api.workers)
+
+    def _member_calls(self, changes, leaving):
         calls = []
         for change in changes:
             url = "%s/%s" % (self.kind.path, change.key)
             meta = dict((f, change.after.get(f)) for f in ("description", "tags") if f in change.changes)
-            if meta:
+            if meta and not leaving:
                 calls.append(("PATCH", url, meta))
             if "members" not in change.changes:
                 continue
             want = set(change.after.get("members") or [])
             have = set(change.before.get("members") or [])
-            if self.kind.put_members:
-                calls.append(("PUT", url + "/members", {"ids": sorted(want)}))
+            moving = (have - want) if leaving else (want - have)
+            if not moving:
                 continue
-            calls.extend(("DELETE", "%s/members/%s" % (url, m), None) for m in sorted(have - want))
-            calls.extend(("POST", url + "/members", {"id": m}) for m in sorted(want - have))
-        parallel(lambda c: self.client.request(c[0], c[1], json_body=c[2], safe=True), calls, self.api.workers)
+            if self.kind.put_members:
+                calls.append(("PUT", url + "/members", {"ids": sorted(have & want if leaving else want)}))
+            elif leaving:
+                calls.extend(("DELETE", "%s/members/%s" % (url, m), None) for m in sorted(moving))
+            else:
+                calls.extend(("POST", url + "/members", {"id": m}) for m in sorted(moving))
+        return calls
+
+
+def check_exclusive(kind, the_plan, current):
+    """Raise ValidationError if, after the plan, a component would be in two partitions, or in two groups of one
+    exclusive group (SMD refuses that with HTTP 409 at the write, after the earlier writes of the task)."""
+    final = dict((c[kind.key], c) for c in current)
+    for change in the_plan.changes:
+        if change.action == resource.DELETE:
+            final.pop(change.key, None)
+        else:
+            final[change.key] = change.after
+    in_task = [c.key for c in the_plan.changes]
+    order = [k for k in final if k not in in_task] + [k for k in in_task if k in final]
+    holder, errors = {}, []
+    for name in order:
+        entry = final[name]
+        if kind is PARTITIONS:
+            scope, what = "", "(a component can be in only one partition)"
+        elif entry.get("exclusiveGroup"):
+            scope, what = entry["exclusiveGroup"], "(exclusive group %s)" % entry["exclusiveGroup"]
+        else:
+            continue
+        for member in entry.get("members") or []:
+            first = holder.setdefault((scope, member), name)
+            if first != name:
+                errors.append("%s %s: member %s would also be in %s %s %s" % (
+                    kind.noun, name, member, kind.noun, first, what))
+    if errors:
+        raise resource.ValidationError(errors)
 
 
 def plan_sets(api, kind, items, members_mode="exact", state="present", check_mode=False):
@@ -308,7 +426,7 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
     errors = []
     for index, entry in enumerate(desired):
         try:
-            entry[kind.key] = check_label(entry[kind.key])
+            entry[kind.key] = kind.check_name(entry[kind.key])
             if entry.get("tags") is not None:
                 entry["tags"] = [check_label(t) for t in entry["tags"]]
             if entry.get("exclusiveGroup"):
@@ -326,6 +444,8 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
         entry["members"] = members
     if errors:
         raise resource.ValidationError(errors)
+    if state == "present" and members_mode != "remove":
+        check_members_exist(api, kind, desired)
     sets = SetApi(api, kind)
     current = sets.current()
     by_key = dict((c[kind.key], c) for c in current)
@@ -345,8 +465,27 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
     if bad:
         raise resource.ValidationError(["exclusive_group of existing group %s cannot be changed; delete the group "
                                         "first" % key for key in bad])
-    resource.apply(the_plan, check_mode, create=sets.create, update=sets.update, delete=sets.delete)
+    check_exclusive(kind, the_plan, current)
+    resource.apply(the_plan, check_mode, upsert=sets.upsert, delete=sets.delete)
     return the_plan
+
+
+def check_members_exist(api, kind, desired):
+    """Raise ValidationError naming every group (or partition) and member that SMD has no component for.
+
+    SMD refuses such a member only when it writes (HTTP 400 'linked component does not exist' on create,
+    HTTP 500 on a member PUT), after the earlier items of the task were written: all are checked first.
+    """
+    wanted = [(entry[kind.key], member) for entry in desired for member in entry.get("members") or []]
+    missing = set(api.missing_components(member for _name, member in wanted))
+    if not missing:
+        return
+    by_set = {}
+    for name, member in wanted:
+        if member in missing:
+            by_set.setdefault(name, []).append(member)
+    raise resource.ValidationError(["%s %s: unknown member(s) %s (no such component in SMD)" % (
+        kind.noun, name, ", ".join(sorted(set(members), key=xname.natural_key))) for name, members in by_set.items()])
 
 
 def interface_id(mac):
@@ -443,6 +582,8 @@ def apply_redfish_endpoints(api, desired, state="present", update_password="on_c
             # equal to the desired pairs exactly when all of them are present in SMD
             entry["Inventory"] = [x for x in wanted_pairs[endpoint["ID"]] if x in present_pairs]
         current.append(entry)
+    if state == "present":
+        check_endpoints(desired, found[0])
     existing = set(endpoint.get("ID") for endpoint in found[0])
     desired = [dict(d) for d in desired]
     for entry in desired:
@@ -466,6 +607,34 @@ def apply_redfish_endpoints(api, desired, state="present", update_password="on_c
     resource.apply(the_plan, check_mode, create=write, update=write,
                    delete=lambda changes: api.delete_redfish_endpoints([c.key for c in changes]))
     return the_plan
+
+
+def check_endpoints(desired, current):
+    """Raise ValidationError for endpoints SMD would refuse or mis-register, before the first write.
+
+    SMD refuses (HTTP 409) an endpoint whose FQDN another endpoint has; and its inventory parser types every
+    manager NodeBMC and names systems ``<id>n<i>``, which is wrong for any other kind of BMC.
+    """
+    errors = []
+    owner = dict(((e.get("FQDN") or "").lower(), e.get("ID")) for e in current if e.get("FQDN"))
+    given = set(d["ID"] for d in desired)
+    for index, entry in enumerate(desired):
+        fqdn = (entry.get("FQDN") or "").lower()
+        if fqdn and owner.get(fqdn, entry["ID"]) != entry["ID"] and owner[fqdn] not in given:
+            errors.append("item %d (%s): FQDN %s is already the FQDN of endpoint %s" % (
+                index, entry["ID"], entry["FQDN"], owner[fqdn]))
+        elif fqdn:
+            first = next((d["ID"] for d in desired[:index] if (d.get("FQDN") or "").lower() == fqdn), None)
+            if first:
+                errors.append("item %d (%s): FQDN %s is also given for %s" % (index, entry["ID"], entry["FQDN"], first))
+        inventory = entry.get("Inventory") or {}
+        kind = xname.xname_type(entry["ID"])
+        if kind != "NodeBMC" and (inventory.get("Systems") or inventory.get("Managers")):
+            errors.append("item %d (%s): an inventory with Systems or Managers is only for node BMCs; SMD would "
+                          "register this %s as a NodeBMC (register its component with cscs.openchami.smd_component)"
+                          % (index, entry["ID"], kind))
+    if errors:
+        raise resource.ValidationError(errors)
 
 
 def endpoint_result(the_plan):

@@ -30,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without requests
     REQUESTS_IMPORT_ERROR = exc
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 BODY_EXCERPT = 500
 REDACTED = "********"
@@ -94,7 +95,8 @@ def _verifying_context(ca_path):
 class ApiError(Exception):
     """A failed call: what was asked, what came back, never a secret."""
 
-    def __init__(self, message, method=None, url=None, status=None, body=None, hint=None):
+    def __init__(self, message, method=None, url=None, status=None, body=None, hint=None, kind=None):
+        self.kind = kind  # "tls", "unreachable" or "timeout" when no HTTP answer came, else None
         self.method = method
         self.url = url
         self.status = status
@@ -192,7 +194,7 @@ class Client:
 
     def __init__(self, base_url, auth=None, validate_certs=True, ca_path=None, timeout=30,
                  retries=5, backoff=0.5, max_backoff=30.0, user_agent="cscs.openchami", pool_size=16,
-                 basic_auth=None, sleep=time.sleep, log=None):
+                 basic_auth=None, sleep=time.sleep, log=None, tls_hint=None):
         if not HAS_REQUESTS:
             raise ApiError("the Python library 'requests' is required: %s" % REQUESTS_IMPORT_ERROR)
         self.base_url = (base_url or "").rstrip("/")
@@ -204,6 +206,7 @@ class Client:
         self.sleep = sleep
         self.log = log
         self.request_count = 0
+        self.write_count = 0  # writes (not GET/HEAD/OPTIONS) that succeeded: a failed task that wrote says so
         self.session = requests.Session()
         context = _verifying_context(ca_path) if validate_certs else None
         if context is not None and hasattr(HTTPAdapter, "build_connection_pool_key_attributes"):
@@ -216,6 +219,7 @@ class Client:
         self.session.headers["Accept"] = "application/json"
         self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self.session.trust_env = False
+        self.tls_hint = tls_hint or "set ca_path to the CA bundle, or validate_certs=false for a lab"
         self.basic_auth = basic_auth
         if basic_auth:
             self.session.auth = basic_auth
@@ -234,11 +238,13 @@ class Client:
             self.log(scrub(msg, self.secrets()))
 
     def request(self, method, path="", json_body=None, params=None, headers=None, expect=None,
-                safe=None, data=None, timeout=None):
+                safe=None, data=None, timeout=None, read=None):
         """Send one request; return a :class:`Response` or raise :class:`ApiError`.
 
         ``expect`` lists the acceptable statuses (default: any 2xx). ``safe``
         marks a non-idempotent request as retryable (for example an upsert POST).
+        ``read`` marks a request that changes nothing whatever its method (a query POST):
+        it is not counted in ``write_count``.
         """
         method = method.upper()
         url = join_url(self.base_url, path)
@@ -263,8 +269,7 @@ class Client:
                                            timeout=timeout or self.timeout, allow_redirects=False)
             except requests.exceptions.SSLError as exc:
                 raise ApiError("%s %s: TLS verification failed" % (method, shown_url), method, shown_url,
-                               hint="set ca_path to the CA bundle, or validate_certs=false for a lab: %s"
-                               % scrub(str(exc), self.secrets())[:300])
+                               hint="%s: %s" % (self.tls_hint, scrub(str(exc), self.secrets())[:300]), kind="tls")
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if retryable and attempt < self.retries:
                     delay = backoff_delay(attempt, self.backoff, self.max_backoff)
@@ -274,7 +279,8 @@ class Client:
                     continue
                 kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "unreachable"
                 raise ApiError("%s %s: service %s after %d attempt(s)" % (method, shown_url, kind, attempt + 1),
-                               method, shown_url, hint=scrub(str(exc), self.secrets())[:300])
+                               method, shown_url, hint=scrub(str(exc), self.secrets())[:300],
+                               kind="timeout" if kind == "timed out" else kind)
             except requests.exceptions.RequestException as exc:
                 raise ApiError("%s %s: %s" % (method, shown_url, scrub(str(exc), self.secrets())[:300]), method, shown_url)
             status = raw.status_code
@@ -295,6 +301,8 @@ class Client:
             ok = (status in expect) if expect else (200 <= status < 300)
             if not ok:
                 raise self._error(method, shown_url, response)
+            if not (read if read is not None else method in READ_METHODS):
+                self.write_count += 1
             return response
 
     def _error(self, method, url, response):

@@ -29,6 +29,19 @@ description:
     these is reported with status C(no_xname) and not written."
   - The vendor profile (O(profile)) decides which systems are nodes and which manager NIC is the BMC's own,
     see the collection's C(docs/redfish_profiles.md).
+  - Types follow the xname and the Redfish answer. A BMC whose xname is not a node BMC's (a chassis controller,
+    C(x1000c1b0)) is registered as a component of its xname's type (C(ChassisBMC)), with its NICs as Ethernet
+    interfaces and no component endpoint (SMD's inventory parser would type it C(NodeBMC)); one registered as
+    C(NodeBMC) before is replaced. A BMC with systems under a xname that is not a node BMC's, or a chassis
+    controller under a node BMC's xname, is reported with status C(error) and not written.
+  - SMD tells nodes apart by the system's UUID. A system that shows no UUID gets a name-based UUID (version 5)
+    made from the BMC's address and the system's Redfish path, so it stays the same from run to run; it changes
+    when the BMC's address changes (new IP or host name), and SMD then sees a new node.
+  - "NIDs: SMD's inventory parser gives the nodes of each BMC the NIDs 1, 2, ... in the order of the BMC's
+    systems, so nodes of different BMCs share NIDs. After writing, the module warns about every NID that a
+    discovered node shares with another node, and returns them in RV(nid_collisions). Set the NIDs you want
+    with M(cscs.openchami.smd_component) (C(components: [{ID: x1000c0s0b0n0, NID: 1001}])): SMD keeps them when
+    the BMC is discovered again."
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -131,7 +144,11 @@ bmcs:
   contains:
     address: {description: "Address of the BMC.", type: str}
     xname: {description: "BMC xname (None if none was found).", type: str}
-    status: {description: "V(ok), V(unreachable), V(auth_failed), V(no_xname) or V(error).", type: str}
+    status:
+      description:
+        - V(ok); V(unreachable) (no TCP connection, or no Redfish service root); V(tls_failed) (the BMC answered but
+          its certificate did not verify against O(bmc_ca_path)); V(auth_failed); V(no_xname); or V(error).
+      type: str
     message: {description: "What went wrong (absent when V(ok)).", type: str}
     profile: {description: "Vendor profile used.", type: str}
     nodes: {description: "Node xnames with their UUID and MACs: C(xname), C(uuid), C(macs).", type: list}
@@ -142,6 +159,13 @@ summary:
   description: Counts of the BMCs by status, and of the endpoints created, updated, unchanged.
   returned: always
   type: dict
+nid_collisions:
+  description:
+    - NID -> the node xnames sharing it, for every NID a discovered node shares with another node in SMD after the
+      task (each also given as a warning). Not computed in check mode or with O(push=false).
+  returned: when BMCs were written
+  type: dict
+  sample: {"1": [x1000c0s0b0n0, x1000c0s1b0n0]}
 requests:
   description: HTTP requests sent to the BMCs, in all.
   returned: always

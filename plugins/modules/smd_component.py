@@ -50,6 +50,7 @@ options:
       State:
         description:
           - Hardware state, one of V(Unknown), V(Empty), V(Populated), V(Off), V(On), V(Standby), V(Halt), V(Ready).
+          - "Quote V(Off) and V(On) in YAML (C(State: 'Off')): unquoted, YAML reads them as booleans."
           - Components created without a state get V(Empty). Changes are forced (SMD's transition rules do not
             silently skip them).
         type: str
@@ -63,10 +64,16 @@ options:
         description: Free-form software status.
         type: str
       Role:
-        description: One of V(Compute), V(Service), V(System), V(Application), V(Storage), V(Management).
+        description:
+          - One of the roles SMD accepts; by default V(Compute), V(Service), V(System), V(Application), V(Storage),
+            V(Management).
         type: str
       SubRole:
-        description: Sub-role, for example V(Worker), V(Master), V(Storage), V(UAN).
+        description:
+          - One of the sub-roles SMD accepts; by default V(Master), V(Worker) and V(Storage).
+          - SMD's roles and sub-roles can be extended in its configuration; O(components[].Role),
+            O(components[].SubRole), O(components[].NetType), O(components[].Arch) and O(components[].Class) are
+            checked against the values this SMD accepts (C(GET /hsm/v2/service/values)) before anything is written.
         type: str
       NID:
         description: Node id (non-negative integer).
@@ -161,7 +168,6 @@ CHECKS = {
     "ID": smd.check_xname,
     "State": smd.enum_checker("State", smd.STATES),
     "Flag": smd.enum_checker("Flag", smd.FLAGS),
-    "Role": smd.enum_checker("Role", smd.ROLES),
     "NID": smd.check_nid,
 }
 
@@ -178,6 +184,8 @@ def main():
     with module.guard():
         resource.validate(desired, CHECKS)
         api = smd.SMD(module.client("smd"))
+        if state == "present":
+            smd.check_service_values(api, desired)
         ids = [d["ID"] for d in desired]
         current = api.components(id=ids) if len(ids) <= ID_FILTER_LIMIT else api.components()
         plan = resource.plan(desired, current, "ID", state=state,

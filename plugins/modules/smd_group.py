@@ -17,7 +17,10 @@ description:
   - Members are compared as a set of normalised xnames. With O(members_mode=exact) the given members replace
     the current ones; V(add) and V(remove) only add or take away the given members.
   - A group given without O(groups[].members) keeps its members.
-  - Names, tags and member xnames are validated before anything is written.
+  - A component can be in only one group of an exclusive group (O(groups[].exclusive_group)); a task that would
+    put one in two is refused before any write. Members leaving a group are removed before others join.
+  - Names, tags and member xnames are validated before anything is written, and every member must be a component in
+    SMD; all are checked with one query before the first write, and the error names each group and unknown member.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:

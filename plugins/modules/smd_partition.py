@@ -17,7 +17,10 @@ description:
   - Members are compared as a set of normalised xnames. With O(members_mode=exact) the given members replace
     the current ones; V(add) and V(remove) only add or take away the given members.
   - A partition given without O(partitions[].members) keeps its members.
-  - Names, tags and member xnames are validated before anything is written.
+  - A component can be in only one partition; a task that would put one in two is refused before any write.
+    Members leaving a partition are removed before others join, so a task can move nodes between partitions.
+  - Names, tags and member xnames are validated before anything is written, and every member must be a component in
+    SMD; all are checked with one query before the first write, and the error names each partition and unknown member.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -38,7 +41,7 @@ options:
     elements: dict
     suboptions:
       name:
-        description: Name of the partition (stored lower-case; letters, digits, V(-), V(:), V(.), V(_)).
+        description: Name of the partition, as SMD accepts it, C(p<number>) or C(p<number>.<number>), for example V(p1) or V(p1.2).
         type: str
         required: true
       description:

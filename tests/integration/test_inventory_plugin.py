@@ -131,6 +131,51 @@ def test_hostnames_nid_template_and_prefix(filled):
     assert listing["_meta"]["hostvars"]["compute-1"]["oc_id"] == "x1000c0s0b0n0"
 
 
+def inventory_with_warnings(lab, data):
+    """(listing, warnings as one line) of ``ansible-inventory --list`` on the source ``data``."""
+    src = lab.state / "tmp" / "warn.smd.yml"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text(yaml.safe_dump(data))
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=lab.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout, object_hook=plain), " ".join(proc.stderr.split())
+
+
+@pytest.mark.parametrize("options", [{"hostnames": "nid"}, {"legacy_names": True}])
+def test_same_nid_twice_keeps_both_hosts_and_says_so(filled, options):
+    """SMD accepts two nodes with one NID (its Redfish parser gives NID 1 to the first node of every BMC)."""
+    twins = [{"ID": "x1000c0s2b0n0", "State": "Ready", "Role": "Compute", "NID": 1},
+             {"ID": "x1000c0s3b0n0", "State": "Ready", "Role": "Compute", "NID": 1}]
+    assert filled.api("smd", "POST", "/State/Components", json={"Components": twins}).status_code == 204
+    listing, warnings = inventory_with_warnings(filled, source(filled, **options))
+    hosts = sorted(listing["_meta"]["hostvars"])
+    assert hosts == ["nid000001", "nid000002", "nid000003", "nid000900", "x1000c0s2b0n0", "x1000c0s3b0n0"]
+    assert listing["_meta"]["hostvars"]["nid000001"]["smd_id"] == "x1000c0s0b0n0"
+    for twin in ("x1000c0s2b0n0", "x1000c0s3b0n0"):
+        assert ("host name nid000001 collides: x1000c0s0b0n0 of instance lab has it, %s of instance lab is named %s "
+                "instead (same NID" % (twin, twin)) in warnings
+    assert group_hosts(listing, "hostname_collisions") == ["nid000001", "x1000c0s2b0n0", "x1000c0s3b0n0"]
+
+
+def test_template_collision_within_instance(filled):
+    listing, warnings = inventory_with_warnings(filled, source(filled, hostnames="template",
+                                                               hostname_template="{{ smd_role | lower }}-node"))
+    assert sorted(listing["_meta"]["hostvars"]) == ["compute-node", "service-node", "x1000c0s0b0n1", "x1000c0s1b0n0"]
+    assert "host name compute-node collides: x1000c0s0b0n0 of instance lab has it, x1000c0s1b0n0" in warnings
+    assert "same NID" not in warnings
+
+
+def test_unquoted_off_in_a_filter_says_to_quote_it(filled):
+    src = filled.state / "tmp" / "off.smd.yml"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text("plugin: cscs.openchami.smd\nservice_uris: {smd: %s/hsm/v2}\nstate: [Off]\n" % filled.urls["smd"])
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=filled.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert "state: False is what YAML makes of an unquoted Off, On, Yes or No; quote the value" in text, text
+
+
 def test_legacy_names(filled):
     listing = filled.run_inventory(source(filled, legacy_names=True))
     assert sorted(listing["_meta"]["hostvars"]) == ["nid000001", "nid000002", "nid000003", "nid000900"]
@@ -231,6 +276,8 @@ def test_two_instances_at_once(filled):
         assert len(group_hosts(listing, "instance_alps")) == 4
         assert hostvars["x9000c0s0b0n0"]["openchami_instance"] == "eiger"
         assert hostvars["eiger_x1000c0s0b0n0"]["smd_id"] == "x1000c0s0b0n0"
-        assert "exists in instances alps and eiger" in proc.stderr
+        assert ("host name x1000c0s0b0n0 collides: x1000c0s0b0n0 of instance alps has it, x1000c0s0b0n0 of instance "
+                "eiger is named eiger_x1000c0s0b0n0 instead") in " ".join(proc.stderr.split())
+        assert group_hosts(listing, "hostname_collisions") == ["eiger_x1000c0s0b0n0", "x1000c0s0b0n0"]
     finally:
         lab.api("smd2", "DELETE", "/State/Components")

@@ -262,3 +262,69 @@ def test_boot_override_where_supported_and_not(lab, rf):
     assert order.get("failed") is not True and [n["method"] for n in order["nodes"]] == ["boot_order", "boot_order"]
     assert no_disk["failed"] is True and "no boot option names hdd" in no_disk["msg"]
     assert "BootSourceOverrideTarget" not in read(lab, rf, cray.base, "/redfish/v1/Systems/Node0")["Boot"]
+
+
+def component_endpoints(lab):
+    return dict((e["ID"], e) for e in
+                lab.api("smd", "GET", "/Inventory/ComponentEndpoints").json()["ComponentEndpoints"])
+
+
+def test_chassis_controller_registered_with_the_type_of_its_xname(clean_smd, rf):
+    """The CMM (x1000c1b0) is a ChassisBMC in SMD: component, endpoint, no NodeBMC component endpoint."""
+    lab = clean_smd
+    # what an earlier version left: SMD's inventory parser typed the CMM NodeBMC
+    old = {"ID": XNAMES["cmm"], "FQDN": IPS["cmm"], "User": "x", "Password": "x", "SchemaVersion": 1,
+           "Systems": [], "Managers": [{"uri": "/redfish/v1/Managers/BMC", "name": "BMC", "type": "EnclosureManager",
+                                        "ethernet_interfaces": []}]}
+    assert lab.api("smd", "PUT", "/Inventory/RedfishEndpoints/" + XNAMES["cmm"], json=old).status_code == 200
+    assert smd_state(lab)[0][XNAMES["cmm"]]["Type"] == "NodeBMC"
+    result, out = play(lab, rf, [discover_task(rf, ["cmm"])])
+    assert result.returncode == 0, result.stdout
+    assert out["out_0"]["bmcs"][0]["status"] == "ok", out["out_0"]["bmcs"]
+    components, _interfaces, endpoints = smd_state(lab)
+    assert components[XNAMES["cmm"]]["Type"] == "ChassisBMC"
+    assert [e["Type"] for e in endpoints if e["ID"] == XNAMES["cmm"]] == ["ChassisBMC"]
+    assert XNAMES["cmm"] not in component_endpoints(lab)
+    result, out = play(lab, rf, [discover_task(rf, ["cmm"])])
+    assert out["out_0"]["changed"] is False, out["out_0"]
+
+
+def test_xname_and_redfish_answer_must_agree_on_the_kind_of_bmc(clean_smd, rf):
+    lab = clean_smd
+    task = discover_task(rf, ["cmm", "ex425"])
+    task["cscs.openchami.redfish_discover"]["xname_map"].update({IPS["cmm"]: "x1000c1s7b0", IPS["ex425"]: "x1000c2b0"})
+    result, out = play(lab, rf, [task])
+    assert result.returncode == 0, result.stdout
+    by_address = dict((b["address"], b) for b in out["out_0"]["bmcs"])
+    assert by_address[IPS["cmm"]]["status"] == "error"
+    assert "x1000c1s7b0 is a NodeBMC xname, but the BMC is a chassis controller" in by_address[IPS["cmm"]]["message"]
+    assert by_address[IPS["ex425"]]["status"] == "error"
+    assert "x1000c2b0 is a ChassisBMC xname, but the BMC has 2 system(s)" in by_address[IPS["ex425"]]["message"]
+    assert smd_state(lab) == ({}, {}, [])
+
+
+def test_shared_nids_are_warned_about_until_set(clean_smd, rf):
+    """SMD gives NID 1 to the first node of every BMC: the module says so, and NIDs set afterwards stay."""
+    lab = clean_smd
+    result, out = play(lab, rf, [discover_task(rf, ["ex425", "ex235a"])])
+    assert result.returncode == 0, result.stdout
+    assert out["out_0"]["nid_collisions"] == {"1": ["x1000c1s0b0n0", "x1000c1s1b0n0"]}
+    assert "NID 1 is shared by x1000c1s0b0n0, x1000c1s1b0n0" in " ".join(result.stderr.split())
+    nids = [{"ID": "x1000c1s0b0n0", "NID": 1001}, {"ID": "x1000c1s0b0n1", "NID": 1002}, {"ID": "x1000c1s1b0n0", "NID": 1003}]
+    result, out = play(lab, rf, [{"cscs.openchami.smd_component": {"components": nids, "config_file": "{{ openchami_config_file }}"}},
+                                 discover_task(rf, ["ex425", "ex235a"])])
+    assert result.returncode == 0, result.stdout
+    assert out["out_1"]["nid_collisions"] == {} and "is shared by" not in result.stdout + result.stderr
+    components = smd_state(lab)[0]
+    assert [components[n["ID"]]["NID"] for n in nids] == [1001, 1002, 1003]
+
+
+def test_certificate_that_does_not_verify_is_reported_as_such(clean_smd, rf):
+    lab = clean_smd
+    task = discover_task(rf, ["gigabyte"], bmc_ca_path=lab.env["LAB_BMC_CA_BUNDLE"])   # not the mockups' CA
+    result, out = play(lab, rf, [task])
+    assert result.returncode == 0, result.stdout
+    report = out["out_0"]["bmcs"][0]
+    assert report["status"] == "tls_failed", report
+    assert "TLS verification failed" in report["message"] and "bmc_ca_path" in report["message"]
+    assert smd_state(lab) == ({}, {}, [])

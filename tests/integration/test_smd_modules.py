@@ -4,15 +4,18 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
+import yaml
 
-from lab import runtime
+from lab import postgres, runtime
 
 # SMD's access log: one line per request; only ours count (cloud-init and BSS poll SMD too)
 ACCESS_LINE = re.compile(rb'^\S+ - - \[[^\]]+\] "[A-Z]+ .*"cscs\.openchami"\s*$')
@@ -134,12 +137,43 @@ def test_bulk_update_is_a_few_requests(lab, clean_smd):
     ({"ID": "x1000c9s0b0n0"}, "item 1 field ID: invalid xname 'x1000c9s0b0n0'"),
     ({"ID": "x1000c0s0b0n0", "State": "Running"}, "item 1 field State: State 'Running' is not one of"),
     ({"ID": "x1000c0s0b0n0", "NID": -4}, "item 1 field NID: NID -4 must not be negative"),
+    # what YAML makes of an unquoted State: Off
+    ({"ID": "x1000c0s0b0n0", "State": False}, "quote the value, for example State: 'Off'"),
+    ({"ID": "x1000c0s0b0n0", "SubRole": "UAN"},
+     "item 1 (x1000c0s0b0n0) field SubRole: 'UAN' is not one this SMD accepts (Master, Storage, Worker)"),
+    ({"ID": "x1000c0s0b0n0", "Arch": "x86_64"}, "item 1 (x1000c0s0b0n0) field Arch: 'x86_64' is not one this SMD"),
 ])
 def test_component_bad_input_changes_nothing(lab, clean_smd, bad, message):
     before = dump(lab)
     out = task(lab, "smd_component", {"components": [NODES[0], bad]})
     assert out["failed"] and message in out["msg"] and "nothing was changed" in out["msg"]
     assert dump(lab) == before
+
+
+def test_component_update_smd_would_refuse_changes_nothing(lab, clean_smd):
+    """State and SubRole of an existing node: SMD took the state, then refused the sub-role (a partial write)."""
+    task(lab, "smd_component", {"components": NODES})
+    before = dump(lab)
+    out = task(lab, "smd_component", {"components": [{"ID": "x1000c0s0b0n0", "State": "Off", "SubRole": "UAN"}]})
+    assert out["failed"] and out["changed"] is False and "SubRole: 'UAN'" in out["msg"]
+    assert dump(lab) == before
+
+
+def test_component_doc_values_are_accepted_by_smd(lab):
+    """Every value the smd_component docs give for a field SMD restricts is one the lab's SMD accepts."""
+    source = (Path(__file__).parents[2] / "plugins" / "modules" / "smd_component.py").read_text()
+    docs = next(node.value.value for node in ast.parse(source).body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DOCUMENTATION")
+    options = yaml.safe_load(docs)["options"]["components"]["suboptions"]
+    accepted = lab.api("smd", "GET", "/service/values").json()
+    checked = 0
+    for field in ("State", "Flag", "Role", "SubRole", "NetType", "Arch", "Class"):
+        text = " ".join(options[field]["description"]) if isinstance(options[field]["description"], list) \
+            else options[field]["description"]
+        for value in re.findall(r"V\(([^)]+)\)", text):
+            assert value in accepted[field], (field, value, accepted[field])
+            checked += 1
+    assert checked >= 20
 
 
 def test_component_info_filters(lab, clean_smd):
@@ -188,11 +222,81 @@ def test_groups_and_partitions(lab, clean_smd):
     assert out["changed"] and "canary" not in [g["label"] for g in lab.api("smd", "GET", "/groups").json()]
 
 
-def test_group_unknown_member_fails_clearly(lab, clean_smd):
-    out = task(lab, "smd_group", {"groups": [{"label": "ghosts", "members": ["x9c0s0b0n0"]}]})
-    assert out["failed"]
-    assert "POST" in out["msg"] and "/groups" in out["msg"]
-    assert "ghosts" not in [g["label"] for g in lab.api("smd", "GET", "/groups").json()]
+@pytest.mark.parametrize("module,key,names", [("smd_group", "label", ("compute", "ghosts", "spooks")),
+                                              ("smd_partition", "name", ("p1", "p2", "p3"))])
+def test_unknown_members_are_found_before_any_write(lab, clean_smd, module, key, names):
+    """Two sets with unknown members after a good one: nothing is written, each bad set and member is named."""
+    task(lab, "smd_component", {"components": NODES})
+    param = module.split("_")[1] + "s"
+    noun = module.split("_")[1]
+    good = {key: names[0], "members": [n["ID"] for n in NODES]}
+    bad = [{key: names[1], "members": ["x1000c0s0b0n0", "x9c0s0b0n0", "x9c0s0b0n1"]},
+           {key: names[2], "members": ["x9c0s1b0n0"]}]
+    before = dump(lab)
+    out = task(lab, module, {param: [good] + bad})
+    assert out["failed"] and out["changed"] is False
+    assert "nothing was changed" in out["msg"]
+    assert "%s %s: unknown member(s) x9c0s0b0n0, x9c0s0b0n1" % (noun, names[1]) in out["msg"]
+    assert "%s %s: unknown member(s) x9c0s1b0n0" % (noun, names[2]) in out["msg"]
+    assert "x1000c0s0b0n0" not in out["msg"]
+    assert dump(lab) == before
+
+    # an existing set, members_mode add with an unknown member (SMD answered HTTP 500 on its PUT)
+    task(lab, module, {param: [good]})
+    before = dump(lab)
+    out = task(lab, module, {param: [{key: names[0], "members": ["x9c0s0b0n0"]}], "members_mode": "add"})
+    assert out["failed"] and out["changed"] is False
+    assert "%s %s: unknown member(s) x9c0s0b0n0" % (noun, names[0]) in out["msg"]
+    assert dump(lab) == before
+
+
+@pytest.mark.parametrize("name", ["pA", "partition1", "p1.x", "1"])
+def test_partition_names_smd_refuses_are_refused_first(lab, clean_smd, name):
+    task(lab, "smd_component", {"components": NODES})
+    before = dump(lab)
+    partitions = [{"name": "p7", "members": ["x1000c0s0b0n0"]}, {"name": name, "members": ["x1000c0s0b0n1"]}]
+    out = task(lab, "smd_partition", {"partitions": partitions})
+    assert out["failed"] and "item 1" in out["msg"] and repr(name) in out["msg"] and "p<number>" in out["msg"]
+    assert dump(lab) == before
+
+
+def test_partition_name_with_subpartition(lab, clean_smd):
+    task(lab, "smd_component", {"components": NODES})
+    out = task(lab, "smd_partition", {"partitions": [{"name": "P2.1", "members": ["x1000c0s0b0n0"]}]})
+    assert out["changed"], out.get("msg")
+    assert [p["name"] for p in lab.api("smd", "GET", "/partitions").json()] == ["p2.1"]
+
+
+def test_member_diff_is_capped(lab, clean_smd):
+    """A group of 400 nodes gaining 150 and losing 150 in check mode: the diff shows what changes, bounded."""
+    nodes = [{"ID": "x1003c%ds%db0n%d" % (i // 128, (i // 2) % 64, i % 2), "State": "Ready"} for i in range(550)]
+    task(lab, "smd_component", {"components": nodes})
+    ids = [n["ID"] for n in nodes]
+    task(lab, "smd_group", {"groups": [{"label": "big", "members": ids[:400]}]})
+    out = task(lab, "smd_group", {"groups": [{"label": "big", "members": ids[150:]}]}, check=True, diff=True)
+    assert out["changed"]
+    before, after = out["diff"]["before"]["big"]["members"], out["diff"]["after"]["big"]["members"]
+    assert len(before) == len(after) == 102
+    assert before[:100] == sorted(ids[:150])[:100] and before[100] == "... 50 more not shown (150 in all)"
+    assert after[:100] == ids[400:500] and after[100] == "... 50 more not shown (150 in all)"
+    assert before[-1] == after[-1] == "... 250 entries in both not shown"
+    out = task(lab, "smd_group", {"groups": [{"label": "new", "members": ids}]}, check=True, diff=True)
+    created = out["diff"]["after"]["new"]["members"]
+    assert len(created) == 101 and created[-1] == "... 450 more not shown (550 in all)"
+
+
+def test_exclusive_group_conflict_is_found_before_any_write(lab, clean_smd):
+    task(lab, "smd_component", {"components": NODES})
+    task(lab, "smd_group", {"groups": [{"label": "wave1", "exclusive_group": "waves", "members": ["x1000c0s0b0n0"]}]})
+    before = dump(lab)
+    out = task(lab, "smd_group", {"groups": [
+        {"label": "other", "members": ["x1000c0s0b0n1"]},
+        {"label": "wave2", "exclusive_group": "waves", "members": ["x1000c0s0b0n0", "x1000c0s1b0n0"]},
+        {"label": "wave3", "exclusive_group": "waves", "members": ["x1000c0s1b0n0"]}]})
+    assert out["failed"] and out["changed"] is False and "nothing was changed" in out["msg"]
+    assert "group wave2: member x1000c0s0b0n0 would also be in group wave1 (exclusive group waves)" in out["msg"]
+    assert "group wave3: member x1000c0s1b0n0 would also be in group wave2 (exclusive group waves)" in out["msg"]
+    assert dump(lab) == before
 
 
 def test_ethernet_interfaces(lab, clean_smd):
@@ -257,6 +361,22 @@ def test_redfish_endpoint_with_inventory(lab, clean_smd):
     assert out["changed"] and not lab.api("smd", "GET", "/Inventory/RedfishEndpoints").json()["RedfishEndpoints"]
 
 
+def test_redfish_endpoints_smd_would_refuse_or_mistype_write_nothing(lab, clean_smd):
+    task(lab, "smd_redfish_endpoint", {"endpoints": [{"id": "x3000c0s1b0", "fqdn": "bmc1.example.ch"}]})
+    before = dump(lab)
+    out = task(lab, "smd_redfish_endpoint", {"endpoints": [
+        {"id": "x3000c0s2b0", "fqdn": "bmc2.example.ch"},
+        {"id": "x3000c0s3b0", "fqdn": "BMC1.example.ch"},
+        {"id": "x3000c0s4b0", "fqdn": "bmc2.example.ch"},
+        {"id": "x1000c1b0", "fqdn": "cmm.example.ch", "inventory": {"Systems": [], "Managers": [
+            {"uri": "/redfish/v1/Managers/BMC", "name": "BMC", "ethernet_interfaces": []}]}}]})
+    assert out["failed"] and out["changed"] is False and "nothing was changed" in out["msg"]
+    assert "item 1 (x3000c0s3b0): FQDN BMC1.example.ch is already the FQDN of endpoint x3000c0s1b0" in out["msg"]
+    assert "item 2 (x3000c0s4b0): FQDN bmc2.example.ch is also given for x3000c0s2b0" in out["msg"]
+    assert "item 3 (x1000c1b0): an inventory with Systems or Managers is only for node BMCs" in out["msg"]
+    assert dump(lab) == before
+
+
 def test_smd_info_dumps_everything(lab, clean_smd):
     task(lab, "smd_component", {"components": NODES})
     task(lab, "smd_group", {"groups": [{"label": "compute", "members": ["x1000c0s0b0n0"]}]})
@@ -314,3 +434,49 @@ def test_smd_restart_during_bulk_apply_converges(lab, clean_smd, tmp_path):
     assert len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 600
     out = task(lab, "smd_ethernet_interface", {"src": str(src)})
     assert out["changed"] is False
+
+
+def test_move_between_partitions_in_one_task(lab, clean_smd):
+    """p1 gives a node to p2 in the same task: leaving members go first, so SMD never sees it in both."""
+    task(lab, "smd_component", {"components": NODES})
+    task(lab, "smd_partition", {"partitions": [{"name": "p1", "members": ["x1000c0s0b0n0", "x1000c0s0b0n1"]}]})
+    moved = [{"name": "p1", "members": ["x1000c0s0b0n1"]}, {"name": "p2", "members": ["x1000c0s0b0n0"]}]
+    out = task(lab, "smd_partition", {"partitions": moved})
+    assert out["changed"] and not out.get("failed"), out.get("msg")
+    stored = dict((p["name"], p["members"]["ids"]) for p in lab.api("smd", "GET", "/partitions").json())
+    assert stored == {"p1": ["x1000c0s0b0n1"], "p2": ["x1000c0s0b0n0"]}
+    before = dump(lab)
+    out = task(lab, "smd_partition", {"partitions": [{"name": "p3", "members": ["x1000c0s0b0n1"]}]})
+    assert out["failed"] and "partition p3: member x1000c0s0b0n1 would also be in partition p1" in out["msg"]
+    assert dump(lab) == before
+
+
+@pytest.fixture(name="refuse_mac")
+def fixture_refuse_mac(lab):
+    """SMD's own database refuses one interface (a trigger): a real SMD that fails part-way through a task."""
+    cluster = postgres.Cluster(lab.state, int(lab.info["postgres"]["port"]))
+
+    def refuse(mac_id):
+        cluster.psql("CREATE OR REPLACE FUNCTION lab_refuse() RETURNS trigger AS $$ BEGIN "
+                     "IF NEW.id = '%s' THEN RAISE EXCEPTION 'lab: refused'; END IF; RETURN NEW; END $$ "
+                     "LANGUAGE plpgsql; CREATE TRIGGER lab_refuse BEFORE INSERT ON comp_eth_interfaces "
+                     "FOR EACH ROW EXECUTE FUNCTION lab_refuse()" % mac_id, "hmsds")
+    try:
+        yield refuse
+    finally:
+        cluster.psql("DROP TRIGGER IF EXISTS lab_refuse ON comp_eth_interfaces; DROP FUNCTION IF EXISTS lab_refuse()",
+                     "hmsds")
+
+
+def test_failure_part_way_says_what_was_written(lab, clean_smd, refuse_mac):
+    task(lab, "smd_component", {"components": NODES})
+    macs = ["02:00:00:00:00:%02x" % i for i in range(1, 6)]
+    refuse_mac("020000000004")
+    nics = [{"mac": mac, "component_id": "x1000c0s0b0n0"} for mac in macs]
+    out = task(lab, "smd_ethernet_interface", {"interfaces": nics})
+    assert out["failed"] and out["changed"] is True
+    assert "HTTP 500" in out["msg"] and "Re-running the task" in out["msg"]
+    assert out["partial"]["written"]["count"] == 4 and out["partial"]["in_doubt"]["items"] == ["create " + macs[3]]
+    stored = sorted(i["MACAddress"] for i in lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json())
+    assert stored == sorted(macs[:3] + macs[4:])
+    assert sorted(out["partial"]["written"]["items"]) == ["create " + m for m in stored]

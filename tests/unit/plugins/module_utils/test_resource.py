@@ -213,3 +213,16 @@ def test_action_plan_acts_only_where_the_state_differs():
     assert acted == []
     r.apply(p, check_mode=False, update=acted.extend)
     assert [c.key for c in acted] == ["n0"]
+
+
+def test_diff_of_long_lists_shows_what_leaves_and_what_comes():
+    before = ["n%03d" % i for i in range(300)]
+    after = before[5:] + ["new%d" % i for i in range(3)]
+    the_plan = r.plan([{"label": "g", "members": after}], [{"label": "g", "members": before}], "label")
+    diff = the_plan.diff(limit=100)
+    assert diff["before"]["g"]["members"] == before[:5] + ["... 295 entries in both not shown"]
+    assert diff["after"]["g"]["members"] == ["new0", "new1", "new2", "... 295 entries in both not shown"]
+    short = r.plan([{"label": "g", "members": ["a", "b"]}], [{"label": "g", "members": ["a"]}], "label").diff()
+    assert short["after"]["g"]["members"] == ["a", "b"]          # short lists stay whole
+    created = r.plan([{"label": "h", "members": before}], [], "label").diff(limit=100)["after"]["h"]["members"]
+    assert len(created) == 101 and created[-1] == "... 200 more not shown (300 in all)"

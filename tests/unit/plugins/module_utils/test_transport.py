@@ -18,7 +18,7 @@ from http.server import HTTPServer, BaseHTTPRequestHandler
 
 import pytest
 
-from ansible_collections.cscs.openchami.plugins.module_utils import transport as http
+from ansible_collections.cscs.openchami.plugins.module_utils import redfish, transport as http
 from ansible_collections.cscs.openchami.plugins.module_utils.auth import TokenAuth
 from ansible_collections.cscs.openchami.tests.unit.utils.fake_server import FakeServer
 
@@ -188,7 +188,10 @@ def test_tls_self_signed_rejected_by_default_accepted_with_ca(tls_server):
     with pytest.raises(http.ApiError) as err:
         http.Client(url, retries=0).get("/")
     assert "TLS verification failed" in str(err.value)
-    assert "ca_path" in str(err.value)
+    assert "ca_path" in str(err.value) and err.value.kind == "tls"
+    with pytest.raises(http.ApiError) as err:   # a BMC: the hint names the BMC options
+        redfish.Bmc(url.split("://", 1)[1], retries=0).root()
+    assert err.value.kind == "tls" and "set bmc_ca_path to the BMCs' CA bundle" in str(err.value)
     assert http.Client(url, ca_path=cert).get("/").status == 200
     assert http.Client(url, validate_certs=False).get("/").status == 200
 
