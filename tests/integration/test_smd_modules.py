@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
-import threading
-import time
+import signal
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from killing_proxy import KillingProxy
 from lab import postgres, runtime
 
 # SMD's access log: one line per request; only ours count (cloud-init and BSS poll SMD too)
@@ -69,18 +70,6 @@ def smd_requests(lab):
     """Requests SMD has served so far, counted from its access log."""
     with open(runtime.log_file(lab.state, "smd"), "rb") as handle:
         return sum(1 for line in handle if ACCESS_LINE.match(line))
-
-
-def restart_smd(lab):
-    """Stop SMD and start it again (the old listener may linger a moment: retry the start)."""
-    runtime.stop(lab.state, "smd", timeout=2)
-    for _attempt in range(20):
-        try:
-            lab.lab._wave([lab.lab._smd()])  # pylint: disable=protected-access
-            return
-        except runtime.LabError:
-            time.sleep(0.5)
-    lab.lab._wave([lab.lab._smd()])  # pylint: disable=protected-access
 
 
 def components_by_id(lab):
@@ -414,26 +403,40 @@ def test_src_file_and_bad_file(lab, clean_smd, tmp_path):
     assert "x1000c0s3b0n1" not in components_by_id(lab)
 
 
-def test_smd_restart_during_bulk_apply_converges(lab, clean_smd, tmp_path):
-    """Kill SMD while 600 interfaces are being written; after it is back, a re-run completes the set."""
+def test_smd_killed_mid_task_reports_what_it_wrote_and_a_rerun_converges(lab, clean_smd, tmp_path):
+    """SMD is killed (SIGKILL) just before the 200th of 600 interface writes reaches it.
+
+    A proxy in front of SMD does the killing at that exact request, so the interruption does not depend on
+    timing. The task fails, says it changed something and what it wrote; after SMD is back, a re-run writes
+    only what is missing and a third run changes nothing.
+    """
     nodes = [{"ID": "x1002c%ds%db%dn%d" % (i // 64, (i // 4) % 16, (i // 2) % 2, i % 2), "State": "Ready"} for i in range(300)]
     task(lab, "smd_component", {"components": nodes})
     nics = [{"mac": "02:10:00:00:%02x:%02x" % (i >> 8, i & 255), "component_id": nodes[i % 300]["ID"]} for i in range(600)]
     src = tmp_path / "nics.json"
     src.write_text(json.dumps(nics))
-    killer = threading.Timer(1.5, restart_smd, args=(lab,))
-    killer.start()
-    try:
-        task(lab, "smd_ethernet_interface", {"src": str(src), "workers": 2, "retries": 8})
-    finally:
-        killer.join()
-    runtime.wait_until(lambda: runtime.http_ok(lab.urls["smd"] + "/hsm/v2/service/ready"), lab.state, "smd", 30,
-                       "SMD ready after the restart")
-    out = task(lab, "smd_ethernet_interface", {"src": str(src), "retries": 8})
-    assert not out.get("failed"), out.get("msg")
+
+    def kill_smd():
+        os.kill(runtime.read_record(lab.state, "smd")["pid"], signal.SIGKILL)
+
+    with KillingProxy(lab.urls["smd"], "POST", r"/Inventory/EthernetInterfaces$", at=200, action=kill_smd) as proxy:
+        first = task(lab, "smd_ethernet_interface", {"src": str(src), "workers": 2, "retries": 0,
+                                                     "service_uris": {"smd": proxy + "/hsm/v2"}})
+    assert first["failed"] is True
+    assert first["changed"] is True                        # it wrote part of its work before SMD died
+    partial = first["partial"]
+    assert 190 <= partial["written"]["count"] < 200, partial
+    assert partial["written"]["count"] + partial["in_doubt"]["count"] + partial["not_written"]["count"] == 600
+    assert "stopped part-way" in first["msg"]
+    lab.lab.restart("smd")
+    stored = len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json())
+    assert partial["written"]["count"] <= stored < 600      # the write was interrupted; nothing written twice
+    second = task(lab, "smd_ethernet_interface", {"src": str(src)})
+    assert not second.get("failed"), second.get("msg")
+    assert second["summary"]["create"] == 600 - stored
     assert len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 600
-    out = task(lab, "smd_ethernet_interface", {"src": str(src)})
-    assert out["changed"] is False
+    third = task(lab, "smd_ethernet_interface", {"src": str(src)})
+    assert third["changed"] is False
 
 
 def test_move_between_partitions_in_one_task(lab, clean_smd):
