@@ -16,7 +16,9 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.cscs.openchami.plugins.module_utils import xname
 from ansible_collections.cscs.openchami.plugins.module_utils.auth import TokenAuth
+from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client
 
 DEFAULT_API_URL = "https://api-gw-service-nmn.local/apis"
@@ -34,6 +36,35 @@ SERVICE_PATHS = {
 CFS_PAGE = 1000  # CFS v3 page size asked for (the server may cap it)
 BOS_PAGE = 1000  # BOS v2 components page size
 ID_CHUNK = 500  # ids per query string (gateways limit the URL length)
+
+
+def check_xnames(values, what="nodes"):
+    """Normalised xnames; a :class:`ValidationError` naming every bad one."""
+    out, bad = [], []
+    for value in values or []:
+        try:
+            out.append(xname.normalize(value))
+        except xname.XnameError as exc:
+            bad.append("%s: %s" % (what, exc))
+    if bad:
+        raise ValidationError(bad)
+    return out
+
+
+def rewrite_url(url, rules):
+    """``url`` with the first matching rule applied: rules are ``{"prefix": ..., "replacement": ...}``."""
+    for rule in rules or []:
+        if url.startswith(rule["prefix"]):
+            return rule["replacement"] + url[len(rule["prefix"]):]
+    return url
+
+
+def sls_node_summary(item):
+    """An SLS node as its xname, class, parent, NID, role, subrole and aliases (CSM's ExtraProperties, as implemented)."""
+    extra = item.get("ExtraProperties") or {}
+    return {"xname": item.get("Xname"), "class": item.get("Class"), "parent": item.get("Parent"),
+            "nid": extra.get("NID"), "role": extra.get("Role"), "subrole": extra.get("SubRole") or "",
+            "aliases": list(extra.get("Aliases") or [])}
 
 
 class CsmAuthError(ApiError):
@@ -232,6 +263,18 @@ class CsmClient:
     # ------------------------------------------------------------------ IMS
     def ims_images(self):
         return self.get("ims", "/images") or []
+
+    def s3_object(self, url, rules):
+        """An S3 object (an IMS manifest) read over HTTP(S) at ``url`` rewritten by ``rules``; no CSM token sent."""
+        target = rewrite_url(url, rules)
+        if not target.startswith(("http://", "https://")):
+            raise ApiError("cannot read %s: no artifact rewrite rule maps it to an http(s) URL" % url)
+        client = Client(None, validate_certs=self.validate_certs, ca_path=self.ca_path, timeout=self.timeout,
+                        retries=self.retries, log=self.log)
+        try:
+            return client.request("GET", target).json
+        finally:
+            client.close()
 
     # ------------------------------------------------------------------ CFS
     def cfs_paged(self, path, key, params=None):

@@ -62,3 +62,11 @@ class CsmModule(AnsibleModule):
             self.fail_json(msg=str(exc), errors=exc.errors)
         except ApiError as exc:
             self.fail_json(msg=str(exc), error=exc.to_dict())
+
+
+def info_main(argument_spec, read):
+    """An ``_info`` module: ``read(csm_client, params)`` returns the result; nothing is changed."""
+    module = CsmModule(argument_spec=argument_spec)
+    with module.guard():
+        result = read(module.csm, module.params)
+    module.exit_json(changed=False, **result)
