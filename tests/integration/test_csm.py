@@ -258,3 +258,110 @@ def test_zz_emulator_answers_match_the_specs(csm):
     assert {("GET", "sls"), ("GET", "bos"), ("GET", "ims"), ("GET", "cfs"), ("GET", "power-control")} <= seen
     errors = _validate(exchanges)
     assert not errors, "\n".join(errors[:20])
+
+
+# ---------------------------------------------------------------------------------------------- csm_node
+def dump(info):
+    """Everything the CSM side holds (HSM, BSS, SLS, BOS, CFS, IMS, PCS), per node where it is per node.
+
+    Only HSM's ``LastUpdate`` of Ethernet interfaces is left out: HSM stamps it when an interface is written.
+    """
+    api = client(info)
+    everything = {
+        "hsm_components": sorted(api.hsm_components(), key=lambda c: c["ID"]),  # HSM's order follows its writes
+        "hsm_interfaces": sorted(({k: v for k, v in i.items() if k != "LastUpdate"}
+                                  for i in api.hsm_ethernet_interfaces()), key=lambda i: i["ID"]),
+        "hsm_groups": api.hsm_groups(),
+        "hsm_partitions": api.hsm_partitions(),
+        "bss": sorted(api.bss_bootparameters(), key=lambda b: b["hosts"]),
+        "sls": api.get("sls", "/dumpstate"),
+        "bos_templates": api.bos_sessiontemplates(),
+        "bos_components": api.bos_components(),
+        "cfs_components": api.cfs_components(),
+        "cfs_configurations": api.cfs_configurations(),
+        "ims": api.ims_images(),
+        "pcs": api.pcs_power_status(),
+    }
+    everything["hsm_locks"] = api.hsm_lock_status([c["ID"] for c in everything["hsm_components"]])
+    return everything
+
+
+def per_node(snapshot, node):
+    """The parts of a dump that concern ``node``."""
+    return {"component": [c for c in snapshot["hsm_components"] if c["ID"] == node],
+            "interfaces": [i for i in snapshot["hsm_interfaces"] if i.get("ComponentID") == node],
+            "lock": snapshot["hsm_locks"].get(node),
+            "bos": [c for c in snapshot["bos_components"] if c["id"] == node],
+            "cfs": [c for c in snapshot["cfs_components"] if c["id"] == node]}
+
+
+def without(snapshot, node):
+    """A dump with every entry of ``node`` removed."""
+    out = dict(snapshot)
+    out["hsm_components"] = [c for c in snapshot["hsm_components"] if c["ID"] != node]
+    out["hsm_interfaces"] = [i for i in snapshot["hsm_interfaces"] if i.get("ComponentID") != node]
+    out["hsm_locks"] = {k: v for k, v in snapshot["hsm_locks"].items() if k != node}
+    out["bos_components"] = [c for c in snapshot["bos_components"] if c["id"] != node]
+    out["cfs_components"] = [c for c in snapshot["cfs_components"] if c["id"] != node]
+    return out
+
+
+def test_release_and_restore_exactly(csm):
+    lab, info = csm
+    layout = labcsm.csm_seed.generate(labcsm.nodes())["layout"]
+    node = next(n["xname"] for n in layout if n["cls"] == "Mountain")
+    before = dump(info)
+
+    # check mode: the plan and the diff, nothing written
+    result, data = play(lab, info, [{"cscs.openchami.csm_node": {"nodes": [node], "state": "released"}}],
+                        check=True)
+    planned = ok(result, data)["r0"]
+    assert planned["changed"] and planned["nodes"] == [{"xname": node, "changed": True, "actions": []}]
+    assert dump(info) == before
+
+    result, data = play(lab, info, [
+        {"cscs.openchami.csm_node": {"nodes": [node], "state": "released"}, "diff": True},
+        {"cscs.openchami.csm_node": {"nodes": [node], "state": "released", "record": "{{ r0.record }}"}},
+    ])
+    first, again = ok(result, data)["r0"], data["r1"]
+    assert first["changed"] and not again["changed"]
+    assert first["nodes"][0]["actions"][:3] == ["disabled BOS", "disabled CFS", "HSM lock taken"]
+    assert first["diff"]["after"][node] == {"bos_enabled": False, "cfs_enabled": False, "hsm_locked": True,
+                                            "ethernet_interfaces": []}
+    assert again["record"] == first["record"]
+    record = first["record"]
+    assert record[node]["bos_enabled"] and record[node]["cfs_enabled"] and not record[node]["hsm_locked"]
+    assert [i["MACAddress"] for i in record[node]["ethernet_interfaces"]] == \
+        [i["MACAddress"] for i in per_node(before, node)["interfaces"]]
+
+    released_dump = dump(info)
+    mine = per_node(released_dump, node)
+    assert not mine["interfaces"] and mine["lock"]["Locked"]
+    assert not mine["bos"][0]["enabled"] and not mine["cfs"][0]["enabled"]
+    # its neighbours (and everything else) are untouched
+    assert without(released_dump, node) == without(before, node)
+
+    # managed without the record: refused, nothing changed
+    result, data = play(lab, info, [{"cscs.openchami.csm_node": {"nodes": [node], "state": "managed"},
+                                     "ignore_errors": True}])
+    refused = ok(result, data)["r0"]
+    assert refused["failed"] and node in refused["msg"] and "record" in refused["msg"]
+    assert dump(info) == released_dump
+
+    result, data = play(lab, info, [
+        {"cscs.openchami.csm_node": {"nodes": [node], "state": "managed", "record": record}},
+        {"cscs.openchami.csm_node": {"nodes": [node], "state": "managed", "record": record}},
+    ])
+    restored, again = ok(result, data)["r0"], data["r1"]
+    assert restored["changed"] and not again["changed"]
+    assert dump(info) == before
+
+
+def test_release_bad_input_changes_nothing(csm):
+    lab, info = csm
+    before = dump(info)
+    result, data = play(lab, info, [{"cscs.openchami.csm_node": {"nodes": ["x1000c0s0b0n0", "x9999c0s0b0n0"],
+                                                                 "state": "released"}, "ignore_errors": True}])
+    answer = ok(result, data)["r0"]
+    assert answer["failed"] and "x9999c0s0b0n0 is not a component in CSM's HSM" in answer["msg"]
+    assert dump(info) == before
