@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -170,7 +171,7 @@ class CsmSide:
     def hsm(self):
         proc = self.lab._smd("csm-hsm")  # pylint: disable=protected-access
         # the legacy backend checks signature, expiry and that sub, iss and aud are present: Keycloak's tokens
-        proc.argv = [arg for arg in proc.argv[:proc.argv.index("-jwks-url")]] + ["-jwks-url", self.jwks_url]
+        proc.argv = proc.argv[:proc.argv.index("-jwks-url")] + ["-jwks-url", self.jwks_url]
         proc.meta = {"ready_url": proc.url + "/hsm/v2/service/ready"}
         # CSM extends HSM's roles and subroles (cray-hms-base-config); SMD reads the same file
         config = self.dir / "hms_config.json"
@@ -324,8 +325,8 @@ class CsmSide:
             return 0
         return self._load(session)
 
-    def _load(self, session: requests.Session) -> int:
-        seed = csm_seed.generate(nodes())
+    def _load(self, session: requests.Session, size: int | None = None) -> int:
+        seed = csm_seed.generate(size or nodes())
         hsm = self.gateway + "/apis/smd/hsm/v2"
         bss = self.gateway + "/apis/bss/boot/v1"
 
@@ -334,18 +335,22 @@ class CsmSide:
                 raise LabError(f"seeding the CSM side: {what} -> {answer.status_code} {answer.text[:300]}")
         check(session.post(hsm + "/State/Components", json={"Components": seed["hsm"]["components"]}, timeout=60),
               "POST /State/Components")
-        for iface in seed["hsm"]["interfaces"]:
-            check(session.post(hsm + "/Inventory/EthernetInterfaces", json=iface, timeout=30), "POST EthernetInterfaces")
+        with ThreadPoolExecutor(max_workers=8) as pool:  # HSM takes one interface per request
+            for answer in pool.map(lambda iface: session.post(hsm + "/Inventory/EthernetInterfaces", json=iface, timeout=30),
+                                   seed["hsm"]["interfaces"]):
+                check(answer, "POST EthernetInterfaces")
+            for answer in pool.map(lambda params: session.put(bss + "/bootparameters", json=params, timeout=30),
+                                   seed["bss"]["bootparameters"]):
+                check(answer, "PUT /bootparameters")
         for group in seed["hsm"]["groups"]:
             check(session.post(hsm + "/groups", json=group, timeout=30), f"POST /groups {group['label']}")
         for part in seed["hsm"]["partitions"]:
             check(session.post(hsm + "/partitions", json=part, timeout=30), f"POST /partitions {part['name']}")
-        for params in seed["bss"]["bootparameters"]:
-            check(session.put(bss + "/bootparameters", json=params, timeout=30), "PUT /bootparameters")
         return len(seed["layout"])
 
-    def reset(self) -> None:
-        """Back to the seed: HSM and BSS emptied and loaded again, the emulator reset."""
+    def reset(self, size: int | None = None) -> None:
+        """Back to the seed (of ``size`` nodes, default ``LAB_CSM_NODES``): HSM and BSS emptied and loaded again,
+        the emulator reset."""
         session = self._session()
         hsm = self.gateway + "/apis/smd/hsm/v2"
         bss = self.gateway + "/apis/bss/boot/v1"
@@ -360,8 +365,8 @@ class CsmSide:
             session.delete(hsm + "/partitions/" + part["name"], timeout=30)
         for params in session.get(bss + "/bootparameters", timeout=30).json() or []:
             session.delete(bss + "/bootparameters", json={"hosts": params.get("hosts") or []}, timeout=30)
-        requests.post(self.url("csm-emulator") + "/lab/reset", timeout=30).raise_for_status()
-        self._load(session)
+        requests.post(self.url("csm-emulator") + "/lab/reset", json={"nodes": size or nodes()}, timeout=60).raise_for_status()
+        self._load(session, size)
 
     # ------------------------------------------------------------------ what `up` writes
     def info(self) -> dict:

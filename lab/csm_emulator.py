@@ -8,7 +8,7 @@
 One in-memory process behind the lab's gateway (haproxy strips ``/apis``), with the data model, status codes
 and paging of ``../shared/specs/csm-*.yaml``; tests validate every answer against those documents.
 
-* ``/sls/v1``: ``GET hardware``, ``hardware/{xname}`` (404), ``search/hardware`` (type, class, parent, xname),
+* ``/sls/v1``: ``GET hardware``, ``GET|PUT hardware/{xname}`` (404), ``search/hardware`` (type, class, parent, xname),
   ``networks``, ``networks/{name}``, ``dumpstate``.
 * ``/bos/v2``: ``GET sessiontemplates[/{name}]``; ``GET components`` (ids, enabled, page_size, start_after_id),
   ``GET|PATCH components/{id}``, ``PATCH components`` (``{"patch", "filters": {"ids"}}``).
@@ -17,7 +17,7 @@ and paging of ``../shared/specs/csm-*.yaml``; tests validate every answer agains
   ``GET|PATCH components/{id}``, ``GET configurations[/{name}]`` (limit, after_id).
 * ``/power-control/v1``: ``GET power-status`` (xname repeated).
 * ``/s3/<bucket>/<key>``: the objects of the seed (IMS manifests), without authentication (as a public-read bucket).
-* ``/lab/reset`` (POST): back to the seed; ``/lab/health``: 200; ``/lab/cfs-page-limit`` (PUT ``{"limit"}``):
+* ``/lab/reset`` (POST, optional ``{"nodes": N}``: a seed of N nodes from lab/csm_seed.py): back to the seed; ``/lab/health``: 200; ``/lab/cfs-page-limit`` (PUT ``{"limit"}``):
   CFS's page size cap, so that tests see several pages.
 
 With ``--record FILE`` every answer is appended to FILE (the tests validate each against the specs).
@@ -42,6 +42,8 @@ import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from lab import csm_seed
 
 CFS_DEFAULT_LIMIT = 1000  # CFS caps a page (its default_page_size option); tests can lower it
 BOS_MAX_PAGE = 1000
@@ -169,6 +171,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_text(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -184,6 +194,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/lab/health":
             return self._send(200, {"ok": True})
         if path == "/lab/reset" and method == "POST":
+            nodes = (self._body() or {}).get("nodes")
+            if nodes:
+                self.state.seed = csm_seed.generate(int(nodes))
             self.state.reset()
             return self._send(204)
         if path == "/lab/cfs-page-limit" and method == "PUT":
@@ -191,7 +204,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(204)
         if path.startswith("/s3/"):
             obj = self.state.objects.get(path[len("/s3/"):])
-            return self._send(200, obj) if obj is not None else self._send(404, _problem(404, "Not Found", "NoSuchKey"))
+            if obj is None:
+                return self._send(404, _problem(404, "Not Found", "NoSuchKey"))
+            return self._send_text(obj) if isinstance(obj, str) else self._send(200, obj)
         why = self.verifier.check(self.headers.get("Authorization"))
         if why:
             return self._send(401, _problem(401, "Unauthorized", why))
@@ -224,8 +239,19 @@ class Handler(BaseHTTPRequestHandler):
         self._route("PUT")
 
     # ------------------------------------------------------------------ SLS
-    def _sls(self, method, parts, query, _body):
+    def _sls(self, method, parts, query, body):
         st = self.state
+        if method == "PUT" and len(parts) == 2 and parts[0] == "hardware":
+            if not isinstance(body, dict) or not body.get("Class"):
+                return 400, _problem(400, "Bad Request", "Class is required")
+            item = dict(st.hardware.get(parts[1]) or {"Xname": parts[1]})
+            item.update({key: body[key] for key in ("Class", "ExtraProperties") if key in body})
+            if "ExtraProperties" not in body:
+                item.pop("ExtraProperties", None)
+            item["LastUpdated"] = int(time.time())
+            item["LastUpdatedTime"] = time.strftime("%Y-%m-%d %H:%M:%S.000000 +0000 +0000", time.gmtime())
+            st.hardware[parts[1]] = item
+            return 200, item
         if method != "GET":
             return 405, _problem(405, "Method Not Allowed", method)
         if parts == ["hardware"]:
@@ -234,8 +260,8 @@ class Handler(BaseHTTPRequestHandler):
             item = st.hardware.get(parts[1])
             return (200, item) if item else (404, _problem(404, "Not Found", "Xname not found"))
         if parts == ["search", "hardware"]:
-            found = [item for _, item in sorted(st.hardware.items())
-                     if all(item.get(field) == query[key][0] for key, field in
+            found = [st.hardware[x] for x in sorted(st.hardware)
+                     if all(st.hardware[x].get(field) == query[key][0] for key, field in
                             (("type", "TypeString"), ("class", "Class"), ("parent", "Parent"), ("xname", "Xname"))
                             if key in query)]
             # SLS answers 404 when nothing matches (hms-sls doHardwareSearch)

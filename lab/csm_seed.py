@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A realistic small CSM system, generated: what SLS, HSM, BSS, BOS, IMS, CFS and PCS hold about it.
 
-Cabinet x1000 is liquid-cooled (Class Mountain): chassis c0..c7, 8 blades each, every blade with two node
-cards (b0, b1) of two nodes each. Cabinet x3000 is air-cooled (Class River): one node per rack slot
-(node BMC b0), holding the management nodes (ncn-m/w), two UANs and, after them, River compute nodes.
+Cabinets x1000, x1001 ... are liquid-cooled (Class Mountain): chassis c0..c7, 8 blades each, every blade with two
+node cards (b0, b1) of two nodes each (256 nodes a cabinet). Cabinets x3000, x3001 ... are air-cooled (Class River):
+one node per rack slot (node BMC b0): x3000 holds the management nodes (ncn-m/w), two UANs and, from slot 10, River
+compute nodes (one compute node in eight; 32 a rack).
 Compute nodes get NIDs 1..N and aliases ``nid000001``; HSM has groups ``compute``, ``uan``, ``ncn``
 and the partition ``p1``; BOS session templates point at IMS images (manifests in S3), CFS has one
 component per node.
@@ -45,15 +46,16 @@ def node_layout(nodes: int) -> list[dict]:
     nid = 0
     for index in range(liquid):
         chassis, rest = divmod(index, 32)
+        cabinet, chassis = 1000 + chassis // 8, chassis % 8  # 8 chassis (256 nodes) per liquid-cooled cabinet
         slot, rest = divmod(rest, 4)
         card, node = divmod(rest, 2)
         nid += 1
-        out.append({"xname": f"x1000c{chassis}s{slot}b{card}n{node}", "bmc": f"x1000c{chassis}s{slot}b{card}",
+        out.append({"xname": f"x{cabinet}c{chassis}s{slot}b{card}n{node}", "bmc": f"x{cabinet}c{chassis}s{slot}b{card}",
                     "cls": "Mountain", "role": "Compute", "subrole": "", "nid": nid, "alias": f"nid{nid:06d}"})
     for index in range(river_compute):
-        slot = 10 + index
+        cabinet, slot = 3000 + index // 32, 10 + index % 32  # 32 compute nodes per air-cooled rack
         nid += 1
-        out.append({"xname": f"x3000c0s{slot}b0n0", "bmc": f"x3000c0s{slot}b0", "cls": "River", "role": "Compute",
+        out.append({"xname": f"x{cabinet}c0s{slot}b0n0", "bmc": f"x{cabinet}c0s{slot}b0", "cls": "River", "role": "Compute",
                     "subrole": "", "nid": nid, "alias": f"nid{nid:06d}"})
     return out
 
@@ -70,12 +72,12 @@ def generate(nodes: int = 32) -> dict:
     """The whole seed: ``{"layout", "sls", "hsm", "bss", "bos", "ims", "cfs", "pcs", "s3"}``."""
     layout = node_layout(nodes)
     hardware = {}
-    for cab, cls in (("x1000", "Mountain"), ("x3000", "River")):
-        hardware[cab] = _sls_item(cab, "s0", "Cabinet", "comptype_cabinet", cls, {"Networks": {}})
     for item in layout:
         x, bmc, cls = item["xname"], item["bmc"], item["cls"]
         chassis = x.split("s")[0]
         cab = chassis.split("c")[0]
+        if cab not in hardware:
+            hardware[cab] = _sls_item(cab, "s0", "Cabinet", "comptype_cabinet", cls, {"Networks": {}})
         if chassis not in hardware:
             hardware[chassis] = _sls_item(chassis, cab, "Chassis", "comptype_chassis", cls)
         if cls == "Mountain" and chassis + "b0" not in hardware:

@@ -266,13 +266,20 @@ class CsmClient:
 
     def s3_object(self, url, rules):
         """An S3 object (an IMS manifest) read over HTTP(S) at ``url`` rewritten by ``rules``; no CSM token sent."""
+        return self._s3_get(url, rules).json
+
+    def s3_text(self, url, rules):
+        """The text of an S3 object (an image's boot parameters file), read like :meth:`s3_object`."""
+        return self._s3_get(url, rules).text
+
+    def _s3_get(self, url, rules):
         target = rewrite_url(url, rules)
         if not target.startswith(("http://", "https://")):
             raise ApiError("cannot read %s: no artifact rewrite rule maps it to an http(s) URL" % url)
         client = Client(None, validate_certs=self.validate_certs, ca_path=self.ca_path, timeout=self.timeout,
                         retries=self.retries, log=self.log)
         try:
-            return client.request("GET", target).json
+            return client.request("GET", target)
         finally:
             client.close()
 

@@ -37,8 +37,8 @@ options:
     default: false
   artifact_rewrite:
     description:
-      - Rules turning C(s3://) URLs into URLs this host can read, the first matching prefix wins,
-        for example V({prefix: "s3://boot-images/", replacement: "https://rgw-vip.nmn/boot-images/"}).
+      - Rules turning C(s3://) URLs into URLs this host can read; the first matching O(artifact_rewrite[].prefix) wins.
+      - For example, prefix V(s3://boot-images/) and replacement V(https://rgw-vip.nmn/boot-images/).
     type: list
     elements: dict
     default: []

@@ -365,3 +365,88 @@ def test_release_bad_input_changes_nothing(csm):
     answer = ok(result, data)["r0"]
     assert answer["failed"] and "x9999c0s0b0n0 is not a component in CSM's HSM" in answer["msg"]
     assert dump(info) == before
+
+
+# ---------------------------------------------------------------------------------------------- csm_export
+def hsm_call(info, method, path, **kwargs):
+    api = client(info)
+    return api.client("hsm").request(method, path, expect=(200, 201, 204), **kwargs)
+
+
+def test_export_reports_bad_data_per_node(csm):
+    lab, info = csm
+    layout = [n for n in labcsm.csm_seed.generate(labcsm.nodes())["layout"] if n["role"] == "Compute"]
+    gone, no_nid, shares_ip, ip_owner = (n["xname"] for n in layout[:4])
+    stray = "x1000c7s7b0n0"
+    interfaces = {i["ComponentID"]: i for i in client(info).hsm_ethernet_interfaces()}
+    try:
+        hsm_call(info, "DELETE", "/State/Components/" + gone)
+        component = next(c for c in client(info).hsm_components([no_nid]))
+        hsm_call(info, "DELETE", "/State/Components/" + no_nid)
+        hsm_call(info, "POST", "/State/Components", json_body={"Components": [
+            {k: v for k, v in component.items() if k != "NID"}, {"ID": stray, "Type": "Node", "State": "Ready",
+                                                                  "Role": "Compute", "NID": 9999}]})
+        sls_entry = client(info).get("sls", "/hardware/" + no_nid)
+        extra = {k: v for k, v in sls_entry["ExtraProperties"].items() if k != "NID"}
+        client(info).client("sls").put("/hardware/" + no_nid, {"Class": sls_entry["Class"], "ExtraProperties": extra})
+        hsm_call(info, "POST", "/Inventory/EthernetInterfaces", json_body={
+            "MACAddress": "02:99:00:00:00:01", "ComponentID": shares_ip,
+            "IPAddresses": interfaces[ip_owner]["IPAddresses"]})
+        result, data = play(lab, info, [
+            {"cscs.openchami.csm_export": {"roles": ["Compute"], "boot_template": "compute-23.7",
+                                           "artifact_rewrite": [{"prefix": "s3://", "replacement": info["s3_url"]}]}},
+            {"cscs.openchami.csm_export": {"roles": ["Compute"], "strict": True}, "ignore_errors": True},
+        ])
+        export, strict = ok(result, data)["r0"], data["r1"]
+    finally:
+        labcsm.CsmSide(lab.lab).reset()
+    ip = interfaces[ip_owner]["IPAddresses"][0]["IPAddress"]
+    assert export["problems"] == {
+        gone: ["in SLS but not in HSM"],
+        no_nid: ["no NID in SLS"],
+        stray: ["in HSM but not in SLS"],
+        shares_ip: [f"IP {ip} is also held by {ip_owner}"],
+        ip_owner: [f"IP {ip} is also held by {shares_ip}"],
+    }
+    exported = {n["xname"] for n in export["nodes"]}
+    assert exported == {n["xname"] for n in layout} - {gone, no_nid, shares_ip, ip_owner}
+    assert strict["failed"] and "5 node(s) have problems, nothing was exported" in strict["msg"]
+    assert "components" not in strict
+    # the boot translation of the compute boot set (sbps), with the image's own boot parameters first
+    (boot,) = export["boot_configs"]
+    assert boot["boot_set"] == "compute" and set(boot["nodes"]) == exported
+    assert boot["kernel"].startswith(info["s3_url"]) and boot["kernel"].endswith("/kernel")
+    assert boot["params"].startswith("rd.shell rd.retry=10 console=ttyS0,115200 ip=dhcp quiet root=sbps-s3:s3://boot-images/")
+    assert ":sbps:v1:iqn.2023-06.csm.iscsi:" in boot["params"] and " nmd_data=url=s3://boot-images/" in boot["params"]
+
+
+def test_export_of_1000_nodes_through_the_smd_modules(csm, clean_smd):
+    lab, info = csm
+    size = 1000
+    labcsm.CsmSide(lab.lab).reset(size)
+    try:
+        # the UANs stay behind: CSM's HSM knows the subrole UAN, OpenCHAMI's SMD does not unless configured
+        # (HMS_CONFIG_PATH, as the lab's CSM HSM is); SMD would refuse the whole batch
+        layout = [n for n in labcsm.csm_seed.generate(size)["layout"] if n["role"] != "Application"]
+        assert len(layout) == size - 2
+        result, data = play(lab, info, [
+            {"cscs.openchami.csm_export": {"roles": ["Compute", "Management"]}, "register": "export"},
+            {"cscs.openchami.smd_component": {"components": "{{ export.components }}"}, "register": "components"},
+            {"cscs.openchami.smd_ethernet_interface": {"interfaces": "{{ export.interfaces }}"}, "register": "macs"},
+            {"cscs.openchami.smd_group": {"groups": "{{ export.groups }}"}, "register": "groups"},
+            {"cscs.openchami.smd_partition": {"partitions": "{{ export.partitions }}"}, "register": "partitions"},
+        ])
+        data = ok(result, data)
+    finally:
+        labcsm.CsmSide(lab.lab).reset()
+    assert data["export"]["problems"] == {}
+    components = lab.api("smd", "GET", "/State/Components", params={"type": "Node"}).json()["Components"]
+    assert {c["ID"]: (c["NID"], c["Role"]) for c in components} == {n["xname"]: (n["nid"], n["role"]) for n in layout}
+    macs = {i["ComponentID"]: i["MACAddress"] for i in lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()
+            if i["ComponentID"] in {n["xname"] for n in layout}}
+    expected = {i["ComponentID"]: i["MACAddress"] for i in labcsm.csm_seed.generate(size)["hsm"]["interfaces"]}
+    assert macs == {n["xname"]: expected[n["xname"]] for n in layout}
+    bmcs = lab.api("smd", "GET", "/State/Components", params={"type": "NodeBMC"}).json()["Components"]
+    assert {c["ID"] for c in bmcs} == {n["bmc"] for n in layout}
+    groups = {g["label"]: sorted(g["members"]["ids"]) for g in lab.api("smd", "GET", "/groups").json()}
+    assert groups["compute"] == sorted(n["xname"] for n in layout if n["role"] == "Compute")
