@@ -17,8 +17,9 @@ and paging of ``../shared/specs/csm-*.yaml``; tests validate every answer agains
   ``GET|PATCH components/{id}``, ``GET configurations[/{name}]`` (limit, after_id).
 * ``/power-control/v1``: ``GET power-status`` (xname repeated).
 * ``/s3/<bucket>/<key>``: the objects of the seed (IMS manifests), without authentication (as a public-read bucket).
-* ``/lab/reset`` (POST, optional ``{"nodes": N}``: a seed of N nodes from lab/csm_seed.py): back to the seed; ``/lab/health``: 200; ``/lab/cfs-page-limit`` (PUT ``{"limit"}``):
-  CFS's page size cap, so that tests see several pages.
+* ``/lab/reset`` (POST, optional ``{"nodes": N}``: a seed of N nodes from lab/csm_seed.py): back to the seed;
+  ``/lab/health``: 200; ``/lab/cfs-page-limit`` (PUT ``{"limit"}``): CFS's page size cap, so that tests see
+  several pages.
 
 With ``--record FILE`` every answer is appended to FILE (the tests validate each against the specs).
 

@@ -75,3 +75,25 @@ notes:
   - Secrets (O(csm_client_secret), O(csm_token)) are never shown in results, errors or logs.
   - A refused client-credentials grant fails with a message naming the client and the token URL.
 """
+
+    # O(artifact_rewrite) of the modules that read S3 objects (csm_ims_info, csm_export).
+    ARTIFACT_REWRITE = r"""
+options:
+  artifact_rewrite:
+    description:
+      - Rules turning the C(s3://) URLs of IMS manifests and boot artifacts into URLs this host (and, for
+        exported kernels and initrds, the nodes) can read; the first matching O(artifact_rewrite[].prefix) wins.
+      - For example, prefix V(s3://boot-images/) and replacement V(https://rgw-vip.nmn/boot-images/).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      prefix:
+        description: URL prefix to replace.
+        type: str
+        required: true
+      replacement:
+        description: What replaces it.
+        type: str
+        required: true
+"""

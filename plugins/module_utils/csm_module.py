@@ -64,6 +64,12 @@ class CsmModule(AnsibleModule):
             self.fail_json(msg=str(exc), error=exc.to_dict())
 
 
+def artifact_rewrite_option():
+    """The ``artifact_rewrite`` option (doc fragment ``cscs.openchami.csm.artifact_rewrite``)."""
+    return dict(type="list", elements="dict", default=[], options=dict(
+        prefix=dict(type="str", required=True), replacement=dict(type="str", required=True)))
+
+
 def info_main(argument_spec, read):
     """An ``_info`` module: ``read(csm_client, params)`` returns the result; nothing is changed."""
     module = CsmModule(argument_spec=argument_spec)

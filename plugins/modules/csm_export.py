@@ -27,6 +27,7 @@ author:
   - CSCS (@cscs)
 extends_documentation_fragment:
   - cscs.openchami.csm
+  - cscs.openchami.csm.artifact_rewrite
 attributes:
   check_mode:
     support: full
@@ -54,22 +55,6 @@ options:
   boot_template:
     description: BOS v2 session template whose boot sets are translated into RV(boot_configs).
     type: str
-  artifact_rewrite:
-    description:
-      - Rules turning the C(s3://) URLs of manifests, kernels and initrds into URLs OpenCHAMI's nodes and this host
-        can read; the first matching O(artifact_rewrite[].prefix) wins. The C(root=) parameter keeps its S3 path.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      prefix:
-        description: URL prefix to replace.
-        type: str
-        required: true
-      replacement:
-        description: What replaces it.
-        type: str
-        required: true
 notes:
   - CSM's HSM knows subroles that OpenCHAMI's SMD refuses by default (for example V(UAN), V(Gateway),
     V(LNETRouter)); give SMD the same C(HMSExtendedDefinitions) file (C(HMS_CONFIG_PATH)) before importing such nodes.
@@ -145,7 +130,7 @@ boot_configs:
 
 from ansible_collections.cscs.openchami.plugins.module_utils import csm_export
 from ansible_collections.cscs.openchami.plugins.module_utils.csm import check_xnames
-from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import CsmModule
+from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import CsmModule, artifact_rewrite_option
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 
 
@@ -172,8 +157,7 @@ def main():
         bmcs=dict(type="bool", default=True),
         strict=dict(type="bool", default=False),
         boot_template=dict(type="str"),
-        artifact_rewrite=dict(type="list", elements="dict", default=[], options=dict(
-            prefix=dict(type="str", required=True), replacement=dict(type="str", required=True))),
+        artifact_rewrite=artifact_rewrite_option(),
     ))
     p = module.params
     csm = module.csm

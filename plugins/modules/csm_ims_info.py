@@ -19,6 +19,7 @@ author:
   - CSCS (@cscs)
 extends_documentation_fragment:
   - cscs.openchami.csm
+  - cscs.openchami.csm.artifact_rewrite
 attributes:
   check_mode:
     support: full
@@ -35,22 +36,6 @@ options:
     description: Read each image's manifest and return its artifacts.
     type: bool
     default: false
-  artifact_rewrite:
-    description:
-      - Rules turning C(s3://) URLs into URLs this host can read; the first matching O(artifact_rewrite[].prefix) wins.
-      - For example, prefix V(s3://boot-images/) and replacement V(https://rgw-vip.nmn/boot-images/).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      prefix:
-        description: URL prefix to replace.
-        type: str
-        required: true
-      replacement:
-        description: What replaces it.
-        type: str
-        required: true
 """
 
 EXAMPLES = r"""
@@ -72,7 +57,7 @@ images:
   sample: [{id: 4f6e..., name: compute-cos-3.2.1, arch: x86_64, link: {path: "s3://boot-images/4f6e.../manifest.json"}}]
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import info_main
+from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import artifact_rewrite_option, info_main
 
 
 def read(csm, params):
@@ -88,8 +73,7 @@ def read(csm, params):
 
 def main():
     info_main(dict(images=dict(type="list", elements="str"), manifests=dict(type="bool", default=False),
-                   artifact_rewrite=dict(type="list", elements="dict", default=[], options=dict(
-                       prefix=dict(type="str", required=True), replacement=dict(type="str", required=True)))), read)
+                   artifact_rewrite=artifact_rewrite_option()), read)
 
 
 if __name__ == "__main__":

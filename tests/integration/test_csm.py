@@ -383,9 +383,9 @@ def test_export_reports_bad_data_per_node(csm):
         hsm_call(info, "DELETE", "/State/Components/" + gone)
         component = next(c for c in client(info).hsm_components([no_nid]))
         hsm_call(info, "DELETE", "/State/Components/" + no_nid)
+        stray_component = {"ID": stray, "Type": "Node", "State": "Ready", "Role": "Compute", "NID": 9999}
         hsm_call(info, "POST", "/State/Components", json_body={"Components": [
-            {k: v for k, v in component.items() if k != "NID"}, {"ID": stray, "Type": "Node", "State": "Ready",
-                                                                  "Role": "Compute", "NID": 9999}]})
+            {k: v for k, v in component.items() if k != "NID"}, stray_component]})
         sls_entry = client(info).get("sls", "/hardware/" + no_nid)
         extra = {k: v for k, v in sls_entry["ExtraProperties"].items() if k != "NID"}
         client(info).client("sls").put("/hardware/" + no_nid, {"Class": sls_entry["Class"], "ExtraProperties": extra})

@@ -13,7 +13,7 @@ import yaml
 
 from ansible_collections.cscs.openchami.plugins.doc_fragments.csm import ModuleDocFragment
 from ansible_collections.cscs.openchami.plugins.module_utils import csm
-from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import csm_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import artifact_rewrite_option, csm_argument_spec
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 from ansible_collections.cscs.openchami.tests.unit.utils.fake_server import FakeServer
 
@@ -116,3 +116,19 @@ def test_expired_token_is_renewed_before_use():
     used = [r["headers"]["Authorization"] for r in srv.requests if r["path"] != "/kc"]
     assert used == ["Bearer tok-1", "Bearer tok-2"]
     assert json.dumps(used)
+
+
+def test_artifact_rewrite_fragment_and_option_agree():
+    documented = yaml.safe_load(ModuleDocFragment.ARTIFACT_REWRITE)["options"]["artifact_rewrite"]
+    option = artifact_rewrite_option()
+    assert (documented["type"], documented["elements"], documented["default"]) == \
+        (option["type"], option["elements"], option["default"])
+    assert dict((k, (v["type"], v["required"])) for k, v in documented["suboptions"].items()) == \
+        dict((k, (v["type"], v["required"])) for k, v in option["options"].items())
+
+
+def test_rewrite_url_first_matching_rule():
+    rules = [{"prefix": "s3://boot-images/", "replacement": "https://a/"}, {"prefix": "s3://", "replacement": "https://b/"}]
+    assert csm.rewrite_url("s3://boot-images/1/kernel", rules) == "https://a/1/kernel"
+    assert csm.rewrite_url("s3://other/x", rules) == "https://b/other/x"
+    assert csm.rewrite_url("https://c/x", rules) == "https://c/x"

@@ -56,8 +56,9 @@ def test_bad_data_is_reported_per_node_and_left_out():
     sls = [sls_node("x1000c0s0b0n0", 1), sls_node("x1000c0s0b0n1", None), sls_node("x1000c0s0b1n0", 3),
            sls_node("x1000c0s1b0n0", 4), sls_node("x1000c0s1b0n1", 5), sls_node("x1000c0s2b0n0", 6),
            sls_node("x1000c0s2b0n1", 6)]
-    comps = [hsm(x) for x in ("x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n0", "x1000c0s1b0n1", "x1000c0s3b0n0",
-                               "x1000c0s2b0n0", "x1000c0s2b0n1")]
+    in_hsm = ("x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n0", "x1000c0s1b0n1", "x1000c0s3b0n0", "x1000c0s2b0n0",
+              "x1000c0s2b0n1")
+    comps = [hsm(x) for x in in_hsm]
     ifaces = [iface("x1000c0s1b0n0", "02:00:00:00:00:07", "10.0.0.7"),
               iface("x1000c0s1b0n1", "02:00:00:00:00:07", "10.0.0.8"),  # the same MAC
               iface("x1000c0s0b0n0", "02:00:00:00:00:01", "10.0.0.1")]
