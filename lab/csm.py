@@ -9,6 +9,7 @@
 | csm-hsm | a third SMD (the HSM API lineage), legacy JWT backend on Keycloak's JWKS | ``LAB_PORT_CSM_HSM`` |
 | csm-bss | a second BSS, tokens checked on Keycloak's JWKS, HSM = csm-hsm | ``LAB_PORT_CSM_BSS`` |
 | csm-emulator | SLS, BOS v2, IMS v3, CFS v3, PCS and S3 manifests (``lab/csm_emulator.py``) | ``LAB_PORT_CSM_EMULATOR`` |
+| csm-sls | only with ``LAB_CSM_SLS_BIN``: a real hms-sls built by hand, in place of the emulated SLS | ``LAB_PORT_CSM_SLS`` |
 | csm-gateway | haproxy (Debian): ``/apis/smd`` ``/apis/bss`` ``/apis/{sls,bos,ims,cfs,power-control}`` ``/keycloak`` | ``LAB_PORT_CSM_GATEWAY`` |
 
 Keycloak is started before everything else and waited for last (it needs about a minute cold).
@@ -35,6 +36,7 @@ import requests
 
 from lab import build as labbuild
 from lab import csm_emulator, csm_seed, runtime
+from lab.postgres import Cluster
 from lab.runtime import LabError
 
 KEYCLOAK_VERSION = "26.5.6"
@@ -44,7 +46,8 @@ CLIENT_ID = "admin-client"
 TOKEN_LIFETIME = 300  # CSM's realm default
 KEYCLOAK_TIMEOUT = 300  # a cold start (Quarkus augmentation + schema) took 107 s here
 NAMES = ("keycloak", "csm-hsm", "csm-bss", "csm-emulator", "csm-gateway")
-DB = {"csm-hsm": ("csmhsm", "csmhsm", "hmsds_csm"), "csm-bss": ("csmbss", "csmbss", "bssdb_csm")}
+DB = {"csm-hsm": ("csmhsm", "csmhsm", "hmsds_csm"), "csm-bss": ("csmbss", "csmbss", "bssdb_csm"),
+      "csm-sls": ("csmsls", "csmsls", "sls_csm")}
 DEFAULT_NODES = 32
 HSM_SUBROLES = ("UAN", "Gateway", "LNETRouter", "UserDefined")
 
@@ -224,6 +227,25 @@ class CsmSide:
         return Proc("csm-emulator", argv, env, runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/lab/health"),
                     "GET /lab/health", url, (self.host, port), meta={"ready_url": url + "/lab/health"}, prepare=prepare)
 
+    def sls(self):
+        """A real hms-sls (``$LAB_CSM_SLS_BIN``) on PostgreSQL instead of the emulated SLS."""
+        from lab.services import Proc  # pylint: disable=import-outside-toplevel
+        binary, migrations = real_sls()
+        port = self.lab.ports["csm-sls"]
+        url = self.url("csm-sls")
+        user, password, database = DB["csm-sls"]
+        env = {"DBNAME": database, "DBUSER": user, "DBPASS": password, "POSTGRES_HOST": self.host,
+               "POSTGRES_PORT": self.lab.ports["postgres"], "DBOPTS": "sslmode=disable"}
+
+        def prepare():
+            self.lab.pg.ensure_database(user, password, database)
+            if self.lab.pg.psql("SELECT to_regclass('public.components') IS NOT NULL", database) != "t":
+                for path in sorted(migrations.glob("*.up.sql"), key=lambda p: int(p.name.split("_")[0])):
+                    self.lab.pg.psql(f"SET ROLE {user}; " + path.read_text(encoding="utf-8"), database)
+        return Proc("csm-sls", [str(binary), "-http_listen_addr", f"{self.host}:{port}"], self.lab._env(env),  # pylint: disable=protected-access
+                    self.dir, lambda: runtime.http_ok(url + "/v1/health"), "GET /v1/health", url, (self.host, port),
+                    meta={"ready_url": url + "/v1/health"}, prepare=prepare)
+
     def haproxy_config(self) -> str:
         host = self.host
         ports = self.lab.ports
@@ -236,8 +258,10 @@ class CsmSide:
             "  http-request set-var(txn.svc) str(hsm) if { path_beg /apis/smd/ }",
             "  http-request set-var(txn.svc) str(bss) if { path_beg /apis/bss/ }",
             "  http-request set-var(txn.svc) str(keycloak) if { path_beg /keycloak/ }",
+            "  http-request set-var(txn.svc) str(sls) if { path_beg /apis/sls/ }" if real_sls() else "",
             "  http-request set-var(txn.svc) str(emulator) if { path_beg /apis/sls/ /apis/bos/ /apis/ims/ /apis/cfs/ "
-            "/apis/power-control/ }",
+            "/apis/power-control/ } !{ var(txn.svc) -m found }",
+            "  http-request replace-path ^/apis/sls(/.*)$ \\1 if { var(txn.svc) -m str sls }",
             "  http-request replace-path ^/apis/smd(/.*)$ \\1 if { var(txn.svc) -m str hsm }",
             "  http-request replace-path ^/apis/bss(/.*)$ \\1 if { var(txn.svc) -m str bss }",
             "  http-request replace-path ^/apis(/.*)$ \\1 if { var(txn.svc) -m str emulator }",
@@ -248,6 +272,7 @@ class CsmSide:
             f"backend bss\n  server bss {host}:{ports['csm-bss']}",
             f"backend keycloak\n  server keycloak {host}:{ports['keycloak']}",
             f"backend emulator\n  server emulator {host}:{ports['csm-emulator']}",
+            f"backend sls\n  server sls {host}:{ports['csm-sls']}",
             ""])
 
     def gateway_proc(self):
@@ -295,7 +320,7 @@ class CsmSide:
         proc = self.keycloak()
         runtime.wait_until(proc.ready, self.state, proc.name, KEYCLOAK_TIMEOUT, proc.ready_what)
         self.lab.say("keycloak", f"{KEYCLOAK_VERSION} ready, {proc.url}", time.monotonic() - begin)
-        self.lab._wave([self.hsm(), self.bss(), self.emulator()])  # pylint: disable=protected-access
+        self.lab._wave([self.hsm(), self.bss(), self.emulator()] + ([self.sls()] if real_sls() else []))  # pylint: disable=protected-access
         self.lab._wave([self.gateway_proc()])  # pylint: disable=protected-access
         begin = time.monotonic()
         count = self.seed_if_empty()
@@ -335,6 +360,14 @@ class CsmSide:
                 raise LabError(f"seeding the CSM side: {what} -> {answer.status_code} {answer.text[:300]}")
         check(session.post(hsm + "/State/Components", json={"Components": seed["hsm"]["components"]}, timeout=60),
               "POST /State/Components")
+        if real_sls():
+            sls = self.gateway + "/apis/sls/v1"
+            for item in seed["sls"]["hardware"]:
+                body = {key: item[key] for key in ("Class", "ExtraProperties") if key in item}
+                check(session.put(f"{sls}/hardware/{item['Xname']}", json=body, timeout=30), "PUT SLS hardware")
+            for net in seed["sls"]["networks"]:
+                body = {key: value for key, value in net.items() if key not in ("LastUpdated", "LastUpdatedTime")}
+                check(session.post(sls + "/networks", json=body, timeout=30), "POST SLS networks")
         with ThreadPoolExecutor(max_workers=8) as pool:  # HSM takes one interface per request
             for answer in pool.map(lambda iface: session.post(hsm + "/Inventory/EthernetInterfaces", json=iface, timeout=30),
                                    seed["hsm"]["interfaces"]):
@@ -366,6 +399,9 @@ class CsmSide:
         for params in session.get(bss + "/bootparameters", timeout=30).json() or []:
             session.delete(bss + "/bootparameters", json={"hosts": params.get("hosts") or []}, timeout=30)
         requests.post(self.url("csm-emulator") + "/lab/reset", json={"nodes": size or nodes()}, timeout=60).raise_for_status()
+        if real_sls():
+            self.lab.pg = self.lab.pg or Cluster(self.state, self.lab.ports["postgres"])
+            self.lab.pg.psql("DELETE FROM components; DELETE FROM network;", DB["csm-sls"][2])
         self._load(session, size)
 
     # ------------------------------------------------------------------ what `up` writes
@@ -376,12 +412,25 @@ class CsmSide:
                 "emulator_url": self.url("csm-emulator"),
                 "exchanges": str(self.dir / "exchanges.jsonl"), "s3_url": self.url("csm-emulator") + "/s3/",
                 "hsm_url": self.url("csm-hsm"), "bss_url": self.url("csm-bss"), "nodes": nodes(),
+                "sls": "hms-sls " + str(real_sls()[0]) if real_sls() else "emulated",
                 "keycloak_version": KEYCLOAK_VERSION}
 
     def exports(self) -> dict:
         info = self.info()
         return {"CSM_API_URL": info["api_url"], "CSM_TOKEN_URL": info["token_url"], "CSM_CLIENT_ID": CLIENT_ID,
                 "CSM_CLIENT_SECRET_FILE": info["client_secret_file"], "LAB_CSM_S3_URL": info["s3_url"]}
+
+
+def real_sls() -> tuple[Path, Path] | None:
+    """(binary, migrations directory) of a real hms-sls built by hand, from ``$LAB_CSM_SLS_BIN`` and
+    ``$LAB_CSM_SLS_MIGRATIONS`` (its ``migrations/*.up.sql``); None: SLS is emulated."""
+    binary = os.environ.get("LAB_CSM_SLS_BIN")
+    if not binary:
+        return None
+    migrations = os.environ.get("LAB_CSM_SLS_MIGRATIONS") or ""
+    if not Path(binary).is_file() or not sorted(Path(migrations).glob("*.up.sql")):
+        raise LabError("LAB_CSM_SLS_BIN must name an hms-sls binary and LAB_CSM_SLS_MIGRATIONS its migrations directory")
+    return Path(binary), Path(migrations)
 
 
 def nodes() -> int:

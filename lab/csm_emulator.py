@@ -114,6 +114,12 @@ class State:
         with self.lock:
             data = copy.deepcopy(self.seed)
             self.hardware = {item["Xname"]: item for item in data["sls"]["hardware"]}
+            children: dict = {}
+            for item in self.hardware.values():
+                children.setdefault(item.get("Parent"), []).append(item["Xname"])
+            for xname, item in self.hardware.items():  # SLS lists the children of a parent (sorted)
+                if xname in children:
+                    item["Children"] = sorted(children[xname])
             self.networks = {item["Name"]: item for item in data["sls"]["networks"]}
             self.templates = {item["name"]: item for item in data["bos"]["sessiontemplates"]}
             self.bos_components = {item["id"]: item for item in data["bos"]["components"]}
@@ -250,7 +256,7 @@ class Handler(BaseHTTPRequestHandler):
             if "ExtraProperties" not in body:
                 item.pop("ExtraProperties", None)
             item["LastUpdated"] = int(time.time())
-            item["LastUpdatedTime"] = time.strftime("%Y-%m-%d %H:%M:%S.000000 +0000 +0000", time.gmtime())
+            item["LastUpdatedTime"] = time.strftime("%Y-%m-%d %H:%M:%S.000000 +0000 UTC", time.gmtime())
             st.hardware[parts[1]] = item
             return 200, item
         if method != "GET":
@@ -259,19 +265,26 @@ class Handler(BaseHTTPRequestHandler):
             return 200, [st.hardware[x] for x in sorted(st.hardware)]
         if len(parts) == 2 and parts[0] == "hardware":
             item = st.hardware.get(parts[1])
-            return (200, item) if item else (404, _problem(404, "Not Found", "Xname not found"))
+            return (200, item) if item else (404, _problem(404, "Not Found", "no such component not in DB"))
         if parts == ["search", "hardware"]:
+            # as hms-sls v2.12.0 answers (tests/integration/fixtures/csm-transcripts): type is the comptype
+            # (comptype_node), a TypeString (Node) is "unknown" (400); no match is 200 with null
+            if "type" in query and not query["type"][0].startswith("comptype_"):
+                return 400, dict(_problem(400, "Bad Request", "type is unknown"), type="about: blank",
+                                 instance="/v1/search/hardware")
             found = [st.hardware[x] for x in sorted(st.hardware)
                      if all(st.hardware[x].get(field) == query[key][0] for key, field in
-                            (("type", "TypeString"), ("class", "Class"), ("parent", "Parent"), ("xname", "Xname"))
+                            (("type", "Type"), ("class", "Class"), ("parent", "Parent"), ("xname", "Xname"))
                             if key in query)]
-            # SLS answers 404 when nothing matches (hms-sls doHardwareSearch)
-            return (200, found) if found else (404, _problem(404, "Not Found", "no hardware matches"))
+            return 200, found or None
         if parts == ["networks"]:
             return 200, [st.networks[n] for n in sorted(st.networks)]
         if len(parts) == 2 and parts[0] == "networks":
             item = st.networks.get(parts[1])
-            return (200, item) if item else (404, _problem(404, "Not Found", "Network not found"))
+            if item is None:
+                return 404, dict(_problem(404, "Not Found", "Network not found in DB"), type="about: blank",
+                                 instance=f"/v1/networks/{parts[1]}")
+            return 200, item
         if parts == ["dumpstate"]:
             return 200, {"Hardware": dict(sorted(st.hardware.items())), "Networks": dict(sorted(st.networks.items()))}
         return 404, _problem(404, "Not Found", "/".join(parts))

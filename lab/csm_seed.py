@@ -62,7 +62,7 @@ def node_layout(nodes: int) -> list[dict]:
 
 def _sls_item(xname: str, parent: str, type_string: str, comptype: str, cls: str, extra: dict | None = None) -> dict:
     item = {"Parent": parent, "Xname": xname, "Type": comptype, "TypeString": type_string, "Class": cls,
-            "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 +0000"}
+            "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 UTC"}
     if extra is not None:
         item["ExtraProperties"] = extra
     return item
@@ -91,14 +91,14 @@ def generate(nodes: int = 32) -> dict:
             "NID": item["nid"], "Role": item["role"], "SubRole": item["subrole"], "Aliases": [item["alias"]]})
     networks = [
         {"Name": "NMN", "FullName": "Node Management Network", "IPRanges": ["10.252.0.0/17"], "Type": "ethernet",
-         "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 +0000",
+         "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 UTC",
          "ExtraProperties": {"CIDR": "10.252.0.0/17", "MTU": 9000, "VlanRange": [2],
                              "Comment": "compute and service node interfaces"}},
         {"Name": "HMN", "FullName": "Hardware Management Network", "IPRanges": ["10.254.0.0/17"], "Type": "ethernet",
-         "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 +0000",
+         "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 UTC",
          "ExtraProperties": {"CIDR": "10.254.0.0/17", "MTU": 9000, "VlanRange": [4], "Comment": "BMCs"}},
         {"Name": "HSN", "FullName": "High Speed Network", "IPRanges": ["10.253.0.0/16"], "Type": "slingshot11",
-         "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 +0000",
+         "LastUpdated": STAMP, "LastUpdatedTime": "2025-12-01 00:00:00.000000 +0000 UTC",
          "ExtraProperties": {"CIDR": "10.253.0.0/16", "MTU": 9000}},
     ]
 
@@ -180,7 +180,8 @@ def generate(nodes: int = 32) -> dict:
             "desired_state": {"boot_artifacts": artifacts if managed_by_bos else {}, "configuration": config,
                               "bss_token": "", "last_updated": WHEN},
             "staged_state": {"boot_artifacts": {}, "configuration": "", "session": "", "last_updated": WHEN},
-            "last_action": {"action": "powering_on" if managed_by_bos else "", "failed": False, "last_updated": WHEN},
+            "last_action": {"action": "powering_on" if managed_by_bos else "newly_discovered", "failed": False,
+                            "last_updated": WHEN},
             "event_stats": {"power_on_attempts": 1, "power_off_graceful_attempts": 0, "power_off_forceful_attempts": 0},
             "status": {"phase": "", "status": "stable", "status_override": ""},
             "error": "", "session": "", "retry_policy": 3})

@@ -216,12 +216,14 @@ class CsmClient:
 
     # ------------------------------------------------------------------ SLS
     def sls_hardware(self, types=None):
+        """SLS hardware, only of these ``TypeString`` (``Node``) or ``Type`` (``comptype_node``) values if given.
+
+        One read of everything: SLS's search wants the comptype and answers 400 for a TypeString.
+        """
+        found = self.get("sls", "/hardware") or []
         if not types:
-            return self.get("sls", "/hardware") or []
-        out = []
-        for kind in types:
-            out.extend(self.get("sls", "/search/hardware", {"type": kind}, missing=[]) or [])
-        return out
+            return found
+        return [item for item in found if item.get("TypeString") in types or item.get("Type") in types]
 
     def sls_networks(self):
         return self.get("sls", "/networks") or []

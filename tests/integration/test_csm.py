@@ -236,6 +236,10 @@ def _validate(exchanges):
         prefix = next((p for p in SPEC_OF if url.path.startswith(p + "/")), None)
         if prefix is None or item["status"] == 401:
             continue  # /s3/ objects are not a CSM API; a 401 is CSM's gateway's answer, which no service documents
+        if url.path == "/sls/v1/search/hardware" and item["status"] == 200 and item["body"] is None:
+            continue  # no match: hms-sls v2.12.0 answers null where its document says array (see the transcripts)
+        if url.path.startswith("/sls/v1/hardware/") and item["status"] == 404:
+            continue  # an unknown xname: hms-sls v2.12.0 answers 404, which its document does not list
         args = {key: values[0] if len(values) == 1 else values for key, values in parse_qs(url.query).items()}
         request = MockRequest("https://api-gw-service-nmn.local", item["method"].lower(), "/apis" + url.path, args=args,
                               data=json.dumps(item["request"]).encode() if item.get("request") is not None else None)
@@ -247,17 +251,6 @@ def _validate(exchanges):
             errors.append(f"{item['method']} {item['path']} -> {item['status']}: {type(exc).__name__}: {exc}"
                           f" {getattr(exc, '__cause__', '')}"[:1500])
     return errors
-
-
-def test_zz_emulator_answers_match_the_specs(csm):
-    """Every answer the emulator gave in this module (and before, in this lab) is valid under the CSM specs."""
-    _lab, info = csm
-    lines = Path(info["exchanges"]).read_text(encoding="utf-8").splitlines()
-    exchanges = [json.loads(line) for line in lines]
-    seen = {(e["method"], urlsplit(e["path"]).path.split("/")[1]) for e in exchanges}
-    assert {("GET", "sls"), ("GET", "bos"), ("GET", "ims"), ("GET", "cfs"), ("GET", "power-control")} <= seen
-    errors = _validate(exchanges)
-    assert not errors, "\n".join(errors[:20])
 
 
 # ---------------------------------------------------------------------------------------------- csm_node
@@ -450,3 +443,54 @@ def test_export_of_1000_nodes_through_the_smd_modules(csm, clean_smd):
     assert {c["ID"] for c in bmcs} == {n["bmc"] for n in layout}
     groups = {g["label"]: sorted(g["members"]["ids"]) for g in lab.api("smd", "GET", "/groups").json()}
     assert groups["compute"] == sorted(n["xname"] for n in layout if n["role"] == "Compute")
+
+
+# ---------------------------------------------------------------------------------------------- transcripts
+TRANSCRIPTS = Path(__file__).parent / "fixtures" / "csm-transcripts"
+VOLATILE = ("LastUpdated", "LastUpdatedTime")  # when the real program stored the entry
+
+
+def _comparable(value):
+    """Answers without write times; lists of entries in name order (SLS answers in its database's order)."""
+    if isinstance(value, dict):
+        return {key: _comparable(item) for key, item in value.items() if key not in VOLATILE}
+    if isinstance(value, list):
+        items = [_comparable(item) for item in value]
+        if items and all(isinstance(item, dict) for item in items):
+            return sorted(items, key=lambda item: str(item.get("Xname") or item.get("Name") or item.get("id")))
+        return items
+    return value
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TRANSCRIPTS.glob("*.json")))
+def test_emulator_answers_as_the_recorded_real_program(csm, name):
+    """The emulator, on the seed the transcript was recorded with, answers what the real program answered."""
+    lab, info = csm
+    transcript = json.loads((TRANSCRIPTS / name).read_text(encoding="utf-8"))
+    side = labcsm.CsmSide(lab.lab)
+    side.reset(32)  # the transcripts were recorded on lab/csm_seed.py generate(32)
+    try:
+        api = client(info)
+        differences = []
+        for item in transcript["exchanges"]:
+            answer = api.client("sls").request(item["method"], info["api_url"] + item["path"],
+                                               expect=tuple(range(200, 600)))
+            if answer.status != item["status"] or _comparable(answer.json) != _comparable(item["body"]):
+                differences.append(f"{item['method']} {item['path']}: {transcript['program']} {transcript['version']} "
+                                   f"answered {item['status']} {json.dumps(item['body'])[:300]}, the emulator "
+                                   f"{answer.status} {(answer.text or '')[:300]}")
+    finally:
+        side.reset()
+    assert not differences, "\n".join(differences)
+
+
+def test_zz_emulator_answers_match_the_specs(csm):
+    """Every answer the emulator gave in this module (and before, in this lab) is valid under the CSM specs."""
+    _lab, info = csm
+    lines = Path(info["exchanges"]).read_text(encoding="utf-8").splitlines()
+    exchanges = [json.loads(line) for line in lines]
+    seen = {(e["method"], urlsplit(e["path"]).path.split("/")[1]) for e in exchanges}
+    emulated = {"bos", "ims", "cfs", "power-control"} | ({"sls"} if info.get("sls") == "emulated" else set())
+    assert {("GET", name) for name in emulated} <= seen
+    errors = _validate(exchanges)
+    assert not errors, "\n".join(errors[:20])
