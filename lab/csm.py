@@ -12,7 +12,8 @@
 | csm-sls | only with ``LAB_CSM_SLS_BIN``: a real hms-sls built by hand, in place of the emulated SLS | ``LAB_PORT_CSM_SLS`` |
 | csm-gateway | haproxy (Debian): ``/apis/smd`` ``/apis/bss`` ``/apis/{sls,bos,ims,cfs,power-control}`` ``/keycloak`` | ``LAB_PORT_CSM_GATEWAY`` |
 
-Keycloak is started before everything else and waited for last (it needs about a minute cold).
+Keycloak is started before everything else and waited for last (it needs about a minute cold). Once the
+CSM side runs, a plain ``up`` keeps it up too.
 The seed (``lab/csm_seed.py``, ``LAB_CSM_NODES`` nodes, default 32) goes into HSM and BSS through the
 gateway with a Keycloak token, and into the emulator at its start. :func:`reset` puts it back.
 """
@@ -301,6 +302,7 @@ class CsmSide:
         record = runtime.read_record(self.state, proc.name)
         if runtime.record_alive(record):
             if record.get("argv") == proc.argv:
+                self.lab.say(proc.name, f"already running, pid {record['pid']}, {proc.url}")
                 return
             self.lab.say(proc.name, "configuration changed: restarting")
             runtime.stop(self.state, proc.name)

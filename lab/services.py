@@ -363,7 +363,8 @@ class Lab:
         self.started = []
         self.out(f"lab up (state {self.state})")
         names = self.resolve(services)
-        csm_side = labcsm.CsmSide(self) if csm else None
+        # once the CSM side runs, `up` keeps it up like everything else that runs
+        csm_side = labcsm.CsmSide(self) if csm or labcsm.CsmSide(self).running() else None
         if csm_side:
             if services:  # the CSM side runs the SMD and BSS binaries too
                 names = self.resolve(list(services) + ["smd", "bss"])

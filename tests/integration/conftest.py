@@ -30,7 +30,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from lab import csm as labcsm  # noqa: E402  pylint: disable=wrong-import-position
 from lab import jwt as labjwt  # noqa: E402  pylint: disable=wrong-import-position
 from lab import runtime  # noqa: E402  pylint: disable=wrong-import-position
 from lab.services import SERVICES, Lab  # noqa: E402  pylint: disable=wrong-import-position
@@ -264,13 +263,6 @@ def lab():
         if started:
             # pytest_sessionfinish of this run stops it (after every xdist worker is done)
             (instance.state / OWNER_FILE).write_text(os.environ.get("LAB_PYTEST_OWNER", ""), encoding="utf-8")
-    if os.environ.get("LAB_CSM", "1") != "0":
-        # Keycloak needs a minute or two: start it now, test_csm.py waits for it (lab/csm.py)
-        try:
-            with runtime.locked(instance.state):
-                labcsm.CsmSide(instance).start_early()
-        except runtime.LabError as exc:  # only the CSM tests need it; they start it again and report
-            messages.append(f"keycloak not started early: {exc}")
     yield LabHandle(instance, started)
 
 
