@@ -26,6 +26,7 @@ import sys
 import time
 
 from lab import build as labbuild
+from lab import csm as labcsm
 from lab import jwt as labjwt
 from lab import runtime
 from lab.runtime import LabError
@@ -39,7 +40,7 @@ def _csv(value: str) -> list[str]:
 def cmd_up(args) -> int:
     """Start (or complete) the lab."""
     Lab().up(services=_csv(args.services) if args.services else None, bmcs=args.bmcs,
-             mockups=_csv(args.mockups) if args.mockups else ())
+             mockups=_csv(args.mockups) if args.mockups else (), csm=args.csm)
     return 0
 
 
@@ -121,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--bmcs", type=int, default=int(os.environ.get("LAB_BMCS") or DEFAULT_BMCS),
                     help=f"emulated sushy BMCs (default $LAB_BMCS or {DEFAULT_BMCS})")
     up.add_argument("--mockups", help="comma-separated Redfish mockups to serve, or 'all'")
+    up.add_argument("--csm", action="store_true",
+                    help="also the CSM side: Keycloak, HSM, BSS, SLS/BOS/IMS/CFS/PCS emulators, haproxy gateway")
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="stop every process the lab started and PostgreSQL")
     down.add_argument("--wipe", action="store_true", help="also delete the state directory")
@@ -141,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "build":
+            if "keycloak" in rest:
+                print(f"keycloak: {labcsm.build_keycloak(force='--force' in rest)}")
+                rest = [name for name in rest if name != "keycloak"]
+                if not [name for name in rest if not name.startswith("-")]:
+                    return 0
             return labbuild.main(rest)
         if args.command == "token":
             return labjwt.main(["--state", str(runtime.state_dir()), "mint"] + rest)

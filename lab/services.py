@@ -32,6 +32,7 @@ import yaml
 
 from lab import authserver as labauth
 from lab import bmc as labbmc
+from lab import csm as labcsm
 from lab import build as labbuild
 from lab import jwt as labjwt
 from lab import runtime
@@ -48,6 +49,13 @@ DEFAULT_PORTS = {
     "cloud-init": 27777,
     "boot-service": 27776,
     "power-control": 28007,  # fixed in power-control (":28007", all interfaces): cannot be changed
+    # the CSM side (`up --csm`, lab/csm.py)
+    "keycloak": 27780,
+    "csm-gateway": 27781,
+    "csm-emulator": 27782,
+    "csm-hsm": 27783,
+    "csm-bss": 27784,
+    "csm-sls": 27785,  # only with LAB_CSM_SLS_BIN (a real hms-sls built by hand)
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
 SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "power-control")
@@ -60,6 +68,7 @@ CLUSTER = "lab"
 ACCESS_TOKEN_LIFETIME = 30 * 24 * 3600
 BOOTSTRAP_TOKEN = "lab-bootstrap-token"  # boot-service exchanges it at the lab token endpoint, which accepts anything
 DB = {"smd": ("smd", "smd", "hmsds"), "smd2": ("smd2", "smd2", "hmsds2"), "bss": ("bssuser", "bssuser", "bssdb")}
+DB.update(labcsm.DB)
 READY_TIMEOUT = 90
 
 
@@ -349,16 +358,25 @@ class Lab:
         return f"the Go module proxy does not serve {entry.module}, so it cannot be built here"
 
     # ------------------------------------------------------------------ up
-    def up(self, services=None, bmcs: int = DEFAULT_BMCS, mockups=()) -> dict:  # pylint: disable=invalid-name
-        """Start the lab (idempotent). Returns the lab description also written to lab.json."""
-        with runtime.locked(self.state):
-            return self._up(services, bmcs, mockups)
+    def up(self, services=None, bmcs: int = DEFAULT_BMCS, mockups=(), csm: bool = False) -> dict:  # pylint: disable=invalid-name
+        """Start the lab (idempotent). Returns the lab description also written to lab.json.
 
-    def _up(self, services, bmcs: int, mockups) -> dict:
+        ``csm``: also the CSM side (Keycloak, HSM, BSS, emulators, gateway; lab/csm.py).
+        """
+        with runtime.locked(self.state):
+            return self._up(services, bmcs, mockups, csm)
+
+    def _up(self, services, bmcs: int, mockups, csm: bool = False) -> dict:
         started = time.monotonic()
         self.started = []
         self.out(f"lab up (state {self.state})")
         names = self.resolve(services)
+        # once the CSM side runs, `up` keeps it up like everything else that runs
+        csm_side = labcsm.CsmSide(self) if csm or labcsm.CsmSide(self).running() else None
+        if csm_side:
+            if services:  # the CSM side runs the SMD and BSS binaries too
+                names = self.resolve(list(services) + ["smd", "bss"])
+            csm_side.start_early()
         if "bmcs" not in names:
             bmcs = 0
         catalog = mockup_catalog() if mockups else {}
@@ -391,6 +409,8 @@ class Lab:
         numbers = {name: number for number, name in enumerate(sorted(catalog), start=1)}
         wave += [self._mockup(numbers[name], name, catalog[name]) for name in sorted(mockups)]
         self._wave(wave)
+        if csm_side:
+            csm_side.finish()
         self._stop_extra_bmcs(bmcs, mockups)
         # describe everything that runs, including services an earlier `up` started and this one did not ask for
         running = [name for name in SERVICES if name in names or runtime.is_running(self.state, name)]
@@ -562,6 +582,9 @@ class Lab:
             "binaries": {name: str(labbuild.bin_dir(self.entries[name])) for name in versions},
             "unavailable": self.unavailable,
         }
+        csm_side = labcsm.CsmSide(self)
+        if csm_side.running():
+            info["csm"] = csm_side.info()
         (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         exports = {
             "LAB_STATE": self.state, "OCHAMI_CONFIG": ochami, "OPENCHAMI_CLUSTER": CLUSTER,
@@ -573,6 +596,8 @@ class Lab:
         }
         for name, url in urls.items():
             exports[name.upper().replace("-", "_") + "_URL"] = url
+        if "csm" in info:
+            exports.update(csm_side.exports())
         if "power-control" in urls:
             exports["PCS_URL"] = urls["power-control"]
         for name in versions:

@@ -1,0 +1,423 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Emulated CSM services the lab cannot run for real: SLS v1, BOS v2, IMS v3, CFS v3, PCS v1 (and S3 manifests).
+
+``python -m lab.csm_emulator --listen HOST:PORT --seed FILE --jwks-url URL``
+
+One in-memory process behind the lab's gateway (haproxy strips ``/apis``), with the data model, status codes
+and paging of ``../shared/specs/csm-*.yaml``; tests validate every answer against those documents.
+
+* ``/sls/v1``: ``GET hardware``, ``GET|PUT hardware/{xname}`` (404), ``search/hardware`` (type, class, parent, xname),
+  ``networks``, ``networks/{name}``, ``dumpstate``.
+* ``/bos/v2``: ``GET sessiontemplates[/{name}]``; ``GET components`` (ids, enabled, page_size, start_after_id),
+  ``GET|PATCH components/{id}``, ``PATCH components`` (``{"patch", "filters": {"ids"}}``).
+* ``/ims/v3``: ``GET images[/{id}]``.
+* ``/cfs/v3``: ``GET components`` (ids, enabled, status, limit, after_id -> ``{"components", "next"}``),
+  ``GET|PATCH components/{id}``, ``GET configurations[/{name}]`` (limit, after_id).
+* ``/power-control/v1``: ``GET power-status`` (xname repeated).
+* ``/s3/<bucket>/<key>``: the objects of the seed (IMS manifests), without authentication (as a public-read bucket).
+* ``/lab/reset`` (POST, optional ``{"nodes": N}``: a seed of N nodes from lab/csm_seed.py): back to the seed;
+  ``/lab/health``: 200; ``/lab/cfs-page-limit`` (PUT ``{"limit"}``): CFS's page size cap, so that tests see
+  several pages.
+
+With ``--record FILE`` every answer is appended to FILE (the tests validate each against the specs).
+
+Every ``/sls /bos /ims /cfs /power-control`` request needs a bearer token signed by a key of ``--jwks-url``
+(Keycloak's realm keys) and not expired, as CSM's gateway requires; otherwise 401.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from lab import csm_seed
+
+CFS_DEFAULT_LIMIT = 1000  # CFS caps a page (its default_page_size option); tests can lower it
+BOS_MAX_PAGE = 1000
+
+
+def _b64(data: str) -> bytes:
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+class Verifier:
+    """RS256 bearer tokens against a JWKS (fetched once, again on an unknown kid)."""
+
+    def __init__(self, jwks_url: str | None):
+        self.jwks_url = jwks_url
+        self.keys: dict = {}
+        self.lock = threading.Lock()
+
+    def _load(self) -> None:
+        data = requests.get(self.jwks_url, timeout=5).json()
+        keys = {}
+        for key in data.get("keys", []):
+            if key.get("kty") == "RSA" and key.get("use", "sig") == "sig":
+                numbers = rsa.RSAPublicNumbers(int.from_bytes(_b64(key["e"]), "big"), int.from_bytes(_b64(key["n"]), "big"))
+                keys[key.get("kid")] = numbers.public_key()
+        self.keys = keys
+
+    def check(self, header: str | None) -> str | None:
+        """None if the token is good, else why not."""
+        if not self.jwks_url:
+            return None
+        if not header or not header.lower().startswith("bearer "):
+            return "no bearer token"
+        token = header.split(None, 1)[1].strip()
+        try:
+            head, body, sig = token.split(".")
+            meta = json.loads(_b64(head))
+            claims = json.loads(_b64(body))
+        except ValueError:
+            return "malformed token"
+        with self.lock:
+            if meta.get("kid") not in self.keys:
+                try:
+                    self._load()
+                except (requests.RequestException, ValueError) as exc:
+                    return f"cannot read the JWKS: {exc}"
+            key = self.keys.get(meta.get("kid"))
+        if key is None or meta.get("alg") != "RS256":
+            return "token signed by an unknown key"
+        try:
+            key.verify(_b64(sig), f"{head}.{body}".encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return "bad signature"
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] < time.time():
+            return "token expired"
+        return None
+
+
+class State:
+    """The in-memory data of the emulated services, reset to the seed on demand."""
+
+    def __init__(self, seed: dict):
+        self.seed = seed
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            data = copy.deepcopy(self.seed)
+            self.hardware = {item["Xname"]: item for item in data["sls"]["hardware"]}
+            children: dict = {}
+            for item in self.hardware.values():
+                children.setdefault(item.get("Parent"), []).append(item["Xname"])
+            for xname, item in self.hardware.items():  # SLS lists the children of a parent (sorted)
+                if xname in children:
+                    item["Children"] = sorted(children[xname])
+            self.networks = {item["Name"]: item for item in data["sls"]["networks"]}
+            self.templates = {item["name"]: item for item in data["bos"]["sessiontemplates"]}
+            self.bos_components = {item["id"]: item for item in data["bos"]["components"]}
+            self.images = {item["id"]: item for item in data["ims"]["images"]}
+            self.cfs_components = {item["id"]: item for item in data["cfs"]["components"]}
+            self.configurations = {item["name"]: item for item in data["cfs"]["configurations"]}
+            self.power = {item["xname"]: item for item in data["pcs"]["status"]}
+            self.objects = dict(data.get("s3", {}))
+            self.cfs_limit = CFS_DEFAULT_LIMIT
+
+
+def _problem(status: int, title: str, detail: str) -> dict:
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail}
+
+
+def _csv_ids(query: dict, key: str) -> list[str] | None:
+    values = query.get(key)
+    if not values:
+        return None
+    return [item for value in values for item in value.split(",") if item]
+
+
+def _bool(query: dict, key: str) -> bool | None:
+    values = query.get(key)
+    if not values:
+        return None
+    return values[0].lower() == "true"
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes one request to the emulated service."""
+
+    server_version = "lab-csm-emulator/1"
+    protocol_version = "HTTP/1.1"
+    state: State
+    verifier: Verifier
+    record: str | None = None
+    record_lock = threading.Lock()
+
+    def log_message(self, fmt, *args):  # one line per request in the lab log
+        sys.stderr.write("%s %s\n" % (self.log_date_time_string(), fmt % args))
+
+    def _send(self, status: int, body=None, content_type="application/json") -> None:
+        data = b"" if body is None else json.dumps(body).encode("utf-8")
+        if status >= 400 and content_type == "application/json":
+            content_type = "application/problem+json"
+        if self.record and not self.path.startswith("/lab/"):
+            line = json.dumps({"method": self.command, "path": self.path, "status": status, "content_type": content_type,
+                               "body": body, "request": getattr(self, "_request_body", None)})
+            with self.record_lock, open(self.record, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_text(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return None
+        self._request_body = json.loads(raw)  # pylint: disable=attribute-defined-outside-init
+        return self._request_body
+
+    def _route(self, method: str) -> None:
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/")
+        query = parse_qs(url.query)
+        if path == "/lab/health":
+            return self._send(200, {"ok": True})
+        if path == "/lab/reset" and method == "POST":
+            nodes = (self._body() or {}).get("nodes")
+            if nodes:
+                self.state.seed = csm_seed.generate(int(nodes))
+            self.state.reset()
+            return self._send(204)
+        if path == "/lab/cfs-page-limit" and method == "PUT":
+            self.state.cfs_limit = int(self._body()["limit"])
+            return self._send(204)
+        if path.startswith("/s3/"):
+            obj = self.state.objects.get(path[len("/s3/"):])
+            if obj is None:
+                return self._send(404, _problem(404, "Not Found", "NoSuchKey"))
+            return self._send_text(obj) if isinstance(obj, str) else self._send(200, obj)
+        why = self.verifier.check(self.headers.get("Authorization"))
+        if why:
+            return self._send(401, _problem(401, "Unauthorized", why))
+        try:
+            body = self._body() if method in ("PATCH", "PUT", "POST") else None
+        except ValueError:
+            return self._send(400, _problem(400, "Bad Request", "the body is not JSON"))
+        for prefix, handler in (("/sls/v1", self._sls), ("/bos/v2", self._bos), ("/ims/v3", self._ims),
+                                ("/cfs/v3", self._cfs), ("/power-control/v1", self._pcs)):
+            if path == prefix or path.startswith(prefix + "/"):
+                with self.state.lock:
+                    result = handler(method, path[len(prefix):].strip("/").split("/") if path != prefix else [], query, body)
+                return self._send(*result)
+        return self._send(404, _problem(404, "Not Found", f"no such path {path}"))
+
+    def do_GET(self):  # noqa: N802  pylint: disable=invalid-name
+        """GET"""
+        self._route("GET")
+
+    def do_PATCH(self):  # noqa: N802  pylint: disable=invalid-name
+        """PATCH"""
+        self._route("PATCH")
+
+    def do_POST(self):  # noqa: N802  pylint: disable=invalid-name
+        """POST"""
+        self._route("POST")
+
+    def do_PUT(self):  # noqa: N802  pylint: disable=invalid-name
+        """PUT"""
+        self._route("PUT")
+
+    # ------------------------------------------------------------------ SLS
+    def _sls(self, method, parts, query, body):
+        st = self.state
+        if method == "PUT" and len(parts) == 2 and parts[0] == "hardware":
+            if not isinstance(body, dict) or not body.get("Class"):
+                return 400, _problem(400, "Bad Request", "Class is required")
+            item = dict(st.hardware.get(parts[1]) or {"Xname": parts[1]})
+            item.update({key: body[key] for key in ("Class", "ExtraProperties") if key in body})
+            if "ExtraProperties" not in body:
+                item.pop("ExtraProperties", None)
+            item["LastUpdated"] = int(time.time())
+            item["LastUpdatedTime"] = time.strftime("%Y-%m-%d %H:%M:%S.000000 +0000 UTC", time.gmtime())
+            st.hardware[parts[1]] = item
+            return 200, item
+        if method != "GET":
+            return 405, _problem(405, "Method Not Allowed", method)
+        if parts == ["hardware"]:
+            return 200, [st.hardware[x] for x in sorted(st.hardware)]
+        if len(parts) == 2 and parts[0] == "hardware":
+            item = st.hardware.get(parts[1])
+            return (200, item) if item else (404, _problem(404, "Not Found", "no such component not in DB"))
+        if parts == ["search", "hardware"]:
+            # as hms-sls v2.12.0 answers (tests/integration/fixtures/csm-transcripts): type is the comptype
+            # (comptype_node), a TypeString (Node) is "unknown" (400); no match is 200 with null
+            if "type" in query and not query["type"][0].startswith("comptype_"):
+                return 400, dict(_problem(400, "Bad Request", "type is unknown"), type="about: blank",
+                                 instance="/v1/search/hardware")
+            found = [st.hardware[x] for x in sorted(st.hardware)
+                     if all(st.hardware[x].get(field) == query[key][0] for key, field in
+                            (("type", "Type"), ("class", "Class"), ("parent", "Parent"), ("xname", "Xname"))
+                            if key in query)]
+            return 200, found or None
+        if parts == ["networks"]:
+            return 200, [st.networks[n] for n in sorted(st.networks)]
+        if len(parts) == 2 and parts[0] == "networks":
+            item = st.networks.get(parts[1])
+            if item is None:
+                return 404, dict(_problem(404, "Not Found", "Network not found in DB"), type="about: blank",
+                                 instance=f"/v1/networks/{parts[1]}")
+            return 200, item
+        if parts == ["dumpstate"]:
+            return 200, {"Hardware": dict(sorted(st.hardware.items())), "Networks": dict(sorted(st.networks.items()))}
+        return 404, _problem(404, "Not Found", "/".join(parts))
+
+    # ------------------------------------------------------------------ BOS
+    def _bos(self, method, parts, query, body):
+        st = self.state
+        if parts == ["sessiontemplates"] and method == "GET":
+            return 200, [st.templates[n] for n in sorted(st.templates)]
+        if len(parts) == 2 and parts[0] == "sessiontemplates" and method == "GET":
+            item = st.templates.get(parts[1])
+            return (200, item) if item else (404, _problem(404, "Not Found", f"Session template {parts[1]} could not be found"))
+        if parts == ["components"] and method == "GET":
+            ids = _csv_ids(query, "ids")
+            enabled = _bool(query, "enabled")
+            size = int(query.get("page_size", ["0"])[0]) or None
+            after = query.get("start_after_id", [None])[0]
+            out = [st.bos_components[i] for i in sorted(st.bos_components)
+                   if (ids is None or i in ids) and (enabled is None or st.bos_components[i].get("enabled") == enabled)
+                   and (after is None or i > after)]
+            return 200, out[:size] if size else out
+        if parts == ["components"] and method == "PATCH":
+            if not isinstance(body, dict) or not isinstance(body.get("patch"), dict) or "ids" not in (body.get("filters") or {}):
+                return 400, _problem(400, "Bad Request", "patch and filters.ids are required")
+            ids = [i for i in body["filters"]["ids"].split(",") if i]
+            missing = [i for i in ids if i not in st.bos_components]
+            if missing:
+                return 404, _problem(404, "Not Found", f"Component(s) {','.join(missing)} could not be found")
+            return 200, [self._bos_patch(i, body["patch"]) for i in ids]
+        if len(parts) == 2 and parts[0] == "components":
+            item = st.bos_components.get(parts[1])
+            if item is None:
+                return 404, _problem(404, "Not Found", f"Component {parts[1]} could not be found")
+            if method == "GET":
+                return 200, item
+            if method == "PATCH":
+                if not isinstance(body, dict):
+                    return 400, _problem(400, "Bad Request", "a component patch is an object")
+                return 200, self._bos_patch(parts[1], body)
+        return 404, _problem(404, "Not Found", "/".join(parts))
+
+    def _bos_patch(self, xname, patch):
+        item = self.state.bos_components[xname]
+        for key, value in patch.items():
+            if key == "id":
+                continue
+            if isinstance(value, dict) and isinstance(item.get(key), dict):
+                item[key].update(value)
+            else:
+                item[key] = value
+        return item
+
+    # ------------------------------------------------------------------ IMS
+    def _ims(self, method, parts, _query, _body):
+        if method == "GET" and parts == ["images"]:
+            return 200, [self.state.images[i] for i in sorted(self.state.images)]
+        if method == "GET" and len(parts) == 2 and parts[0] == "images":
+            item = self.state.images.get(parts[1])
+            return (200, item) if item else (404, _problem(404, "Not Found", f"The image {parts[1]} could not be found."))
+        return 404, _problem(404, "Not Found", "/".join(parts))
+
+    # ------------------------------------------------------------------ CFS
+    def _page(self, items: dict, query: dict, key: str, keep) -> tuple:
+        limit = int(query.get("limit", [str(self.state.cfs_limit)])[0])
+        limit = max(1, min(limit, self.state.cfs_limit))
+        after = query.get("after_id", [None])[0]
+        chosen = [items[i] for i in sorted(items) if keep(items[i]) and (after is None or i > after)]
+        page = chosen[:limit]
+        nxt = {"limit": limit, "after_id": page[-1]["id" if key == "components" else "name"]} if len(chosen) > limit else None
+        return 200, {key: page, "next": nxt}
+
+    def _cfs(self, method, parts, query, body):
+        st = self.state
+        if parts == ["components"] and method == "GET":
+            ids = _csv_ids(query, "ids")
+            enabled = _bool(query, "enabled")
+            status = query.get("status", [None])[0]
+            return self._page(st.cfs_components, query, "components", lambda c: (ids is None or c["id"] in ids)
+                              and (enabled is None or c.get("enabled") == enabled)
+                              and (status is None or c.get("configuration_status") == status))
+        if len(parts) == 2 and parts[0] == "components":
+            item = st.cfs_components.get(parts[1])
+            if item is None:
+                return 404, _problem(404, "Not Found", f"Component {parts[1]} could not be found")
+            if method == "GET":
+                return 200, item
+            if method == "PATCH":
+                if not isinstance(body, dict):
+                    return 400, _problem(400, "Bad Request", "a component patch is an object")
+                for key, value in body.items():
+                    if key in ("enabled", "desired_config", "error_count", "retry_policy", "tags"):
+                        item[key] = value
+                return 200, item
+        if parts == ["configurations"] and method == "GET":
+            return self._page(st.configurations, query, "configurations", lambda c: True)
+        if len(parts) == 2 and parts[0] == "configurations" and method == "GET":
+            item = st.configurations.get(parts[1])
+            return (200, item) if item else (404, _problem(404, "Not Found", f"Configuration {parts[1]} could not be found"))
+        return 404, _problem(404, "Not Found", "/".join(parts))
+
+    # ------------------------------------------------------------------ PCS
+    def _pcs(self, method, parts, query, _body):
+        if method == "GET" and parts == ["power-status"]:
+            wanted = [x for value in query.get("xname", []) for x in value.split(",") if x]
+            missing = [x for x in wanted if x not in self.state.power]
+            if missing:
+                return 400, _problem(400, "Bad Request", f"invalid/duplicate xnames: [{','.join(missing)}]")
+            names = wanted or sorted(self.state.power)
+            return 200, {"status": [self.state.power[x] for x in names]}
+        return 404, _problem(404, "Not Found", "/".join(parts))
+
+
+def main(argv=None) -> int:
+    """Serve until killed."""
+    parser = argparse.ArgumentParser(prog="python -m lab.csm_emulator")
+    parser.add_argument("--listen", required=True)
+    parser.add_argument("--seed", required=True, help="JSON written by lab.csm (seed)")
+    parser.add_argument("--jwks-url", help="verify bearer tokens against this JWKS (Keycloak's realm keys)")
+    parser.add_argument("--rev", help="code revision (lets `lab up` notice a change)")
+    parser.add_argument("--record", help="append every answer (method, path, status, body) to this JSON-lines file")
+    args = parser.parse_args(argv)
+    with open(args.seed, encoding="utf-8") as handle:
+        seed = json.load(handle)
+    host, port = args.listen.rsplit(":", 1)
+    Handler.state = State(seed)
+    Handler.verifier = Verifier(args.jwks_url)
+    Handler.record = args.record
+    server = ThreadingHTTPServer((host, int(port)), Handler)
+    server.daemon_threads = True
+    print(f"CSM emulator (SLS, BOS, IMS, CFS, PCS) on http://{args.listen}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
