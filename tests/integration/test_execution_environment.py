@@ -10,6 +10,7 @@ must hold every requirement of requirements.txt and bindep.txt, which reach it t
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import subprocess
@@ -22,8 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
 
 
-def run(*cmd, cwd=None):
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd, check=False)
+def run(*cmd, cwd=None, env=None):
+    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd, env=env, check=False)
     assert result.returncode == 0, f"{' '.join(str(c) for c in cmd)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout
 
@@ -50,10 +51,12 @@ def test_the_image_gets_the_collection_with_its_python_and_system_requirements(t
         if (REPO_ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             (source / name).write_bytes((REPO_ROOT / name).read_bytes())
-    run(BIN_DIR / "ansible-galaxy", "collection", "build", source, "--output-path", tmp_path)
+    galaxy_env = dict(os.environ, ANSIBLE_GALAXY_CACHE_DIR=str(tmp_path / "galaxy-cache"),
+                      ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    run(BIN_DIR / "ansible-galaxy", "collection", "build", source, "--output-path", tmp_path, env=galaxy_env)
     (artifact,) = tmp_path.glob("cscs-openchami-*.tar.gz")
     installed = tmp_path / "collections"
-    run(BIN_DIR / "ansible-galaxy", "collection", "install", "--offline", artifact, "-p", installed)
+    run(BIN_DIR / "ansible-galaxy", "collection", "install", "--offline", artifact, "-p", installed, env=galaxy_env)
     pip, bindep = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
     run(sys.executable, context / "_build" / "scripts" / "introspect.py", "introspect", installed,
         "--write-pip", pip, "--write-bindep", bindep)
