@@ -77,8 +77,8 @@ def run_job(pdd: Path, playbook: str, ident: str) -> list:
                             env=environ, capture_output=True, text=True, timeout=900, check=False)
     artifacts = pdd / "artifacts" / ident
     assert (artifacts / "status").read_text(encoding="utf-8") == "successful", result.stdout[-4000:] + result.stderr[-2000:]
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted((artifacts / "job_events").glob("*.json"),
-                                                                                key=lambda p: int(p.name.split("-")[0]))]
+    paths = sorted((artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))
+    return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
 
 
 def stats(events: list) -> dict:
