@@ -14,7 +14,7 @@ ANSIBLE_TEST := cd $(COLL) && $(BIN)/ansible-test
 # "Requirement already satisfied" lines of its sanity venvs say nothing either
 QUIET := 2>&1 | sed -u -e '/Using locale "C.UTF-8" instead of/d' -e '/^Requirement already satisfied/d'
 
-.PHONY: test venv system-deps lint sanity units integration collection-tree lab-up lab-down demo clean
+.PHONY: test venv system-deps lint sanity units integration molecule collection-tree lab-up lab-down demo clean
 
 test: venv lint sanity units integration
 	@echo "make test: all stages passed"
@@ -64,6 +64,10 @@ system-deps:
 
 integration: venv system-deps
 	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests/integration -p no:cacheprovider -ra
+
+# The roles' molecule scenarios alone (extensions/molecule/, against the lab; `integration` runs them too).
+molecule: venv system-deps
+	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests/integration/test_molecule.py -p no:cacheprovider -ra
 
 lab-up: venv system-deps
 	$(BIN)/python -m lab up

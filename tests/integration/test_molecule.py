@@ -1,0 +1,45 @@
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""molecule, in collection mode: every scenario of extensions/molecule/ against the lab, the controller as the host.
+
+Each scenario runs its test sequence (cleanup, prepare, converge, idempotence, verify, cleanup); molecule fails
+a scenario whose second converge changes anything or whose verify fails. Every role must have a scenario.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BIN_DIR = Path(sys.executable).parent
+SCENARIOS = REPO_ROOT / "extensions" / "molecule"
+
+
+def scenarios() -> list[str]:
+    return sorted(p.name for p in SCENARIOS.iterdir() if (p / "molecule.yml").is_file())
+
+
+def test_every_role_has_a_scenario_with_converge_idempotence_and_verify():
+    roles = sorted(p.name for p in (REPO_ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+    assert roles and set(roles) <= set(scenarios()), "roles without a molecule scenario: %s" % (set(roles) - set(scenarios()))
+    for name in scenarios():
+        sequence = yaml.safe_load((SCENARIOS / name / "molecule.yml").read_text(encoding="utf-8"))["scenario"]["test_sequence"]
+        assert {"converge", "idempotence", "verify"} <= set(sequence), name
+
+
+def test_every_scenario_passes_against_the_lab(lab, tmp_path):
+    env = lab.ansible_env()
+    # molecule's own state (and anything it writes under ~) stays in this run's directory
+    env.update({"HOME": str(tmp_path), "NO_COLOR": "1", "LAB_INVENTORY_DIR": str(lab.inventory_file().parent)})
+    result = subprocess.run([str(BIN_DIR / "molecule"), "test", "--all"], cwd=REPO_ROOT, env=env, capture_output=True,
+                            text=True, timeout=1800, check=False)
+    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    assert result.returncode == 0, output[-6000:]
+    for name in scenarios():
+        for step in ("prepare", "converge", "idempotence", "verify", "cleanup"):
+            assert re.search(r"%s\s+\S+\s+%s: Executed: Successful" % (re.escape(name), step), output), (name, step, output[-3000:])
