@@ -53,3 +53,13 @@ attributes:
       - cscs.openchami.openchami
       - cscs.openchami.redfish
 """
+
+    CSM = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/cscs.openchami.csm) in C(module_defaults) to set the CSM connection once for this module.
+    support: full
+    membership:
+      - cscs.openchami.csm
+"""

@@ -26,6 +26,8 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.csm
   - cscs.openchami.csm
   - cscs.openchami.csm.artifact_rewrite
 attributes:

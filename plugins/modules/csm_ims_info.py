@@ -18,15 +18,11 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.csm
+  - cscs.openchami.attributes.info_module
   - cscs.openchami.csm
   - cscs.openchami.csm.artifact_rewrite
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
 options:
   images:
     description: Only images with these names or ids. Default is all.

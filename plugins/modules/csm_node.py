@@ -23,6 +23,8 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.csm
   - cscs.openchami.csm
 attributes:
   check_mode:

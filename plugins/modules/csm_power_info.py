@@ -17,14 +17,10 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.csm
+  - cscs.openchami.attributes.info_module
   - cscs.openchami.csm
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
 options:
   nodes:
     description: Only these xnames. Default is every component PCS knows.
