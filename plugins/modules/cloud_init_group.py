@@ -125,10 +125,8 @@ def main():
         backend=dict(type="str", choices=list(cloudinit.BACKENDS), default="auto"),
     ))
     p = module.params
-    try:
-        name = smd.check_label(p["name"])
-    except ValueError as exc:
-        module.fail_json(msg="invalid input, nothing was changed: name: %s" % exc)
+    with module.guard():
+        name = resource.check_each([p["name"]], smd.check_label, "name")[0]
     if p["state"] == "present" and p["content"] is not None:
         try:
             cloudinit.validate_cloud_config(p["content"])

@@ -99,20 +99,18 @@ components:
 import re
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import smd
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 FILTERS = ("type", "state", "flag", "role", "subrole", "arch", "class", "group", "partition")
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
-def parse_ranges(ranges):
-    out = []
-    for index, text in enumerate(ranges):
-        match = _RANGE.match(str(text))
-        if not match or (match.group(2) and int(match.group(2)) < int(match.group(1))):
-            raise ValueError("nid_ranges item %d: %r is not a NID or a range like 1-64" % (index, text))
-        out.append((int(match.group(1)), int(match.group(2) or match.group(1))))
-    return out
+def parse_range(text):
+    """``"1-64"`` -> (1, 64); ``"7"`` -> (7, 7)."""
+    match = _RANGE.match(str(text))
+    if not match or (match.group(2) and int(match.group(2)) < int(match.group(1))):
+        raise ValueError("%r is not a NID or a range like 1-64" % (text,))
+    return int(match.group(1)), int(match.group(2) or match.group(1))
 
 
 def main():
@@ -124,10 +122,8 @@ def main():
     params["id"] = module.params["ids"]
     if module.params["enabled"] is not None:
         params["enabled"] = str(module.params["enabled"]).lower()
-    try:
-        ranges = parse_ranges(module.params["nid_ranges"] or [])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
+    with module.guard():
+        ranges = resource.check_each(module.params["nid_ranges"], parse_range, "nid_ranges")
     api = smd.SMD(module.client("smd"))
     with module.guard():
         if ranges:

@@ -68,13 +68,13 @@ def main():
         network=dict(type="str"),
     ))
     p = module.params
-    try:
-        macs = [smd.interface_id(resource.normalize_mac(m)) for m in p["macs"] or []]
-        comps = [smd.check_xname(c) for c in p["component_ids"] or []]
-        ips = [resource.normalize_ip(i) for i in p["ip_addresses"] or []]
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
     with module.guard():
+        errors = []
+        macs = [smd.interface_id(m) for m in resource.check_each(p["macs"], resource.normalize_mac, "macs", errors)]
+        comps = resource.check_each(p["component_ids"], smd.check_xname, "component_ids", errors)
+        ips = resource.check_each(p["ip_addresses"], resource.normalize_ip, "ip_addresses", errors)
+        if errors:
+            raise resource.ValidationError(errors)
         found = smd.SMD(module.client("smd")).interfaces(id=macs, componentid=comps, ipaddress=ips, network=p["network"])
     interfaces = sorted(smd.normalize_interfaces(found), key=lambda i: i["MACAddress"])
     module.exit_json(changed=False, interfaces=interfaces)

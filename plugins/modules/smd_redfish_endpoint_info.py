@@ -54,7 +54,7 @@ component_endpoints:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import smd
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
 def main():
@@ -62,10 +62,8 @@ def main():
         ids=dict(type="list", elements="str"),
         component_endpoints=dict(type="bool", default=False),
     ))
-    try:
-        ids = [smd.check_xname(x) for x in module.params["ids"] or []]
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
+    with module.guard():
+        ids = resource.check_each(module.params["ids"], smd.check_xname, "ids")
     api = smd.SMD(module.client("smd"))
     calls = [lambda: api.redfish_endpoints(id=ids)]
     if module.params["component_endpoints"]:

@@ -173,7 +173,7 @@ def test_component_info_filters(lab, clean_smd):
     out = task(lab, "smd_component_info", {"nid_ranges": ["2-3", "50"]})
     assert [c["NID"] for c in out["components"]] == [2, 3, 50]
     out = task(lab, "smd_component_info", {"nid_ranges": ["9-1"]})
-    assert out["failed"] and "nid_ranges item 0: '9-1'" in out["msg"]
+    assert out["failed"] and "nid_ranges[0]: '9-1' is not a NID" in out["msg"]
 
 
 def test_groups_and_partitions(lab, clean_smd):
