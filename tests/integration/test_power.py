@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from openapi_check import OpenApi
 
@@ -196,3 +198,140 @@ def test_emulator_power_status_abort_and_errors(pl):
     if "Confirming" in task["taskStatusDescription"]:  # aborted after the shutdown was sent: it still lands
         while pl.sushy_power(pl.nodes[0]) != "Off":
             time.sleep(0.5)
+
+
+# ---------------------------------------------------------------------- the power and power_info modules
+
+
+def play(pl, tasks, check=False, defaults=None):
+    """Run ``tasks`` (each registered as out_N, errors ignored) with the connection set once; returns (result, outs)."""
+    lab = pl.lab
+    defaults = defaults or {"config_file": "{{ openchami_config_file }}"}
+    # power is in both action groups: the BMC options (for the Redfish fallback) are set with the redfish group's
+    bmc = {"bmc_user": "{{ openchami_bmc_user }}", "bmc_password": "{{ openchami_bmc_password }}",
+           "bmc_ca_path": "{{ openchami_bmc_ca_path }}"}
+    tasks = [dict(task, register="out_%d" % index, ignore_errors=True) for index, task in enumerate(tasks)]
+    out_file = lab.state / "tmp" / ("power-%d.json" % time.monotonic_ns())
+    out_file.parent.mkdir(exist_ok=True)
+    show = {"ansible.builtin.copy": {"content": "{{ {%s} | to_json }}" % ", ".join(
+        "'%s': %s" % (t["register"], t["register"]) for t in tasks), "dest": str(out_file)}, "check_mode": False}
+    playbook = [{"hosts": "localhost", "gather_facts": False,
+                 "module_defaults": {"group/cscs.openchami.openchami": defaults, "group/cscs.openchami.redfish": bmc},
+                 "tasks": tasks + [show]}]
+    result = lab.run_playbook(playbook, check=check)
+    assert out_file.exists(), result.stdout + result.stderr
+    return result, json.loads(out_file.read_text())
+
+
+def power_task(nodes, state, **options):
+    return {"cscs.openchami.power": dict({"nodes": nodes, "state": state, "wait_timeout": 120}, **options)}
+
+
+def transition_count(pl) -> int:
+    return len(pl.pcs("GET", "/transitions").json()["transitions"])
+
+
+def test_power_on_off_restart_through_pcs_read_back_from_the_bmcs(pl):
+    pl.set_power("on")
+    before = transition_count(pl)
+    _result, out = play(pl, [power_task(pl.nodes, "off"), power_task(pl.nodes, "off")])
+    first, again = out["out_0"], out["out_1"]
+    assert first.get("failed") is not True, first
+    assert first["changed"] is True and first["summary"] == {"ok": len(pl.nodes), "changed": len(pl.nodes)}
+    assert [(n["name"], n["before"], n["after"], n["task_status"]) for n in first["nodes"]] == \
+        [(x, "on", "off", "succeeded") for x in pl.nodes]
+    assert len(set(n["transition_id"] for n in first["nodes"])) == 1  # one transition for all nodes
+    assert [pl.sushy_power(x) for x in pl.nodes] == ["Off"] * len(pl.nodes)
+    # the second run changes nothing and starts no transition
+    assert again["changed"] is False and all(n["status"] == "ok" and n["after"] == "off" for n in again["nodes"])
+    assert transition_count(pl) == before + 1
+
+    _result, out = play(pl, [power_task(pl.nodes, "on"), power_task(pl.nodes[:2], "hard-restart"),
+                             power_task(pl.nodes[2:], "soft-restart")])
+    assert [n["after"] for n in out["out_0"]["nodes"]] == ["on"] * len(pl.nodes), out["out_0"]
+    assert [pl.sushy_power(x) for x in pl.nodes] == ["On"] * len(pl.nodes)
+    for restart in (out["out_1"], out["out_2"]):
+        assert restart.get("failed") is not True, restart
+        assert all(n["changed"] and n["task_status"] == "succeeded" and n["after"] == "on" for n in restart["nodes"])
+    assert [pl.sushy_power(x) for x in pl.nodes] == ["On"] * len(pl.nodes)
+    assert transition_count(pl) == before + 4
+
+
+def test_power_dead_bmc_reported_per_node_while_the_others_are_acted_on(pl):
+    pl.set_power("on")
+    _result, out = play(pl, [power_task(pl.nodes + [DEAD_NODE, UNKNOWN_NODE], "force-off")])
+    task = out["out_0"]
+    assert task["failed"] is True and "2 of %d nodes failed" % (len(pl.nodes) + 2) in task["msg"], task["msg"]
+    nodes = dict((n["name"], n) for n in task["nodes"])
+    assert all(nodes[x]["status"] == "ok" and nodes[x]["after"] == "off" for x in pl.nodes)
+    assert [pl.sushy_power(x) for x in pl.nodes] == ["Off"] * len(pl.nodes)
+    assert nodes[DEAD_NODE]["status"] == "failed" and nodes[DEAD_NODE]["before"] == "undefined"
+    assert "connection refused" in nodes[DEAD_NODE]["message"] and DEAD_NODE in task["msg"]
+    # a node PCS does not know is not sent to it
+    assert nodes[UNKNOWN_NODE] == {"name": UNKNOWN_NODE, "status": "failed", "changed": False, "before": "undefined",
+                                   "after": "undefined", "message": "Component not found in component map."}
+    assert "lab-dead-password" not in json.dumps(task)
+
+
+def test_power_check_mode_transitions_nothing_and_bad_input_changes_nothing(pl):
+    pl.set_power("off")
+    before = transition_count(pl)
+    _result, out = play(pl, [power_task(pl.nodes, "on"), power_task(pl.nodes, "init")], check=True)
+    for task in (out["out_0"], out["out_1"]):
+        assert task["changed"] is True and task.get("failed") is not True, task
+        assert [(n["before"], n["after"], n["changed"]) for n in task["nodes"]] == [("off", "on", True)] * len(pl.nodes)
+        assert task["diff"]["before"][pl.nodes[0]] == "off" and task["diff"]["after"][pl.nodes[0]] == "on"
+    assert transition_count(pl) == before
+    assert [pl.sushy_power(x) for x in pl.nodes] == ["Off"] * len(pl.nodes)
+
+    _result, out = play(pl, [power_task(pl.nodes + ["x1000c0s1b0q9", "nonsense"], "on"),
+                             power_task(pl.nodes, "on", wait_timeout=0),
+                             power_task(pl.nodes, "sideways")])
+    bad, no_wait, unknown_state = out["out_0"], out["out_1"], out["out_2"]
+    assert bad["failed"] is True and "nothing was changed" in bad["msg"]
+    assert "x1000c0s1b0q9" in bad["msg"] and "nonsense" in bad["msg"]
+    assert no_wait["failed"] is True and "wait_timeout" in no_wait["msg"]
+    assert unknown_state["failed"] is True and "sideways" in unknown_state["msg"]
+    assert transition_count(pl) == before
+    assert [pl.sushy_power(x) for x in pl.nodes] == ["Off"] * len(pl.nodes)
+
+
+def test_power_without_pcs_falls_back_to_redfish_through_smd(pl):
+    pl.set_power("off")
+    before = transition_count(pl)
+    # the lab's ochami configuration without its pcs entry: a cluster with no power-control service
+    config = yaml.safe_load(Path(pl.lab.env["OCHAMI_CONFIG"]).read_text(encoding="utf-8"))
+    for cluster in config["clusters"]:
+        cluster["cluster"].pop("pcs", None)
+    no_pcs = pl.lab.state / "tmp" / "ochami-no-pcs.yaml"
+    no_pcs.write_text(yaml.safe_dump(config), encoding="utf-8")
+    _result, out = play(pl, [power_task(pl.nodes, "on"), power_task(pl.nodes, "on"),
+                             power_task(pl.nodes[:1], "off", backend="redfish", config_file="{{ openchami_config_file }}")],
+                        defaults={"config_file": str(no_pcs)})
+    first, again, forced = out["out_0"], out["out_1"], out["out_2"]
+    assert first.get("failed") is not True, first
+    assert [(n["name"], n["before"], n["after"], n["reset_type"]) for n in first["nodes"]] == \
+        [(x, "off", "on", "On") for x in pl.nodes]
+    assert "transition_id" not in first["nodes"][0]
+    assert again["changed"] is False and [n["before"] for n in again["nodes"]] == ["on"] * len(pl.nodes)
+    # backend=redfish goes to the BMCs even where a PCS is configured
+    assert forced.get("failed") is not True and forced["nodes"][0]["reset_type"] == "ForceOff", forced
+    assert [pl.sushy_power(x) for x in pl.nodes] == ["Off"] + ["On"] * (len(pl.nodes) - 1)
+    assert transition_count(pl) == before
+
+
+def test_power_info_reads_many_nodes_in_one_request(pl):
+    pl.set_power("on")
+    pl.transition("force-off", pl.nodes[:1])
+    _result, out = play(pl, [{"cscs.openchami.power_info": {"nodes": pl.nodes + [DEAD_NODE]}},
+                             {"cscs.openchami.power_info": {"power_state": "off"}},
+                             {"cscs.openchami.power_info": {"nodes": ["bad-name"]}}])
+    listed, off, bad = out["out_0"], out["out_1"], out["out_2"]
+    assert listed["changed"] is False
+    states = dict((n["name"], (n["power_state"], n["management_state"])) for n in listed["nodes"])
+    assert states == dict([(pl.nodes[0], ("off", "available"))] + [(x, ("on", "available")) for x in pl.nodes[1:]] +
+                          [(DEAD_NODE, ("undefined", "unavailable"))])
+    assert listed["summary"] == {"on": len(pl.nodes) - 1, "off": 1, "undefined": 1}
+    assert [n["name"] for n in off["nodes"]] == pl.nodes[:1]
+    assert "Hard-Restart" in off["nodes"][0]["supported_transitions"]
+    assert bad["failed"] is True and "bad-name" in bad["msg"]
