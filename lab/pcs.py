@@ -27,8 +27,8 @@ What it follows of the real service (power-control v2.12.1, internal/domain/tran
   reset types as the real one does, for the nodes asked for (all nodes SMD knows when none are named);
 * errors are RFC 7807 documents (``application/problem+json``).
 
-What differs: for a component SMD does not know, ``powerState`` is ``undefined`` and ``managementState``
-``unavailable`` (the real one sends empty strings and an empty ``lastUpdated``, which the spec does not allow);
+What differs: for a component SMD does not know, ``powerState``, ``managementState`` and ``lastUpdated`` are
+left out (the real one sends empty strings, which its spec does not allow);
 power states are read from the BMC when asked (the real one samples every 30 s and answers
 from its store), confirmation polls every half second (the real one every 15 s), no SMD reservations,
 no power capping (snapshots and patches complete at once with an error per component), one process only.
@@ -287,9 +287,8 @@ class Service:  # pylint: disable=too-many-instance-attributes
         for name in names:
             if name not in nodes:
                 error = "Component not found in component map." if XNAME.match(name) else "Invalid component name."
-                # the real one sends "" for both states and lastUpdated, which its own spec does not allow
-                status.append({"xname": name, "powerState": "undefined", "managementState": "unavailable",
-                               "error": error, "supportedPowerTransitions": []})
+                # the real one sends "" for both states and lastUpdated, which its own spec does not allow: left out
+                status.append({"xname": name, "error": error, "supportedPowerTransitions": []})
                 continue
             power, mgmt, error = states[name]
             if (power_filter and power != power_filter) or (mgmt_filter and mgmt != mgmt_filter):
