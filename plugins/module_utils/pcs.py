@@ -155,8 +155,8 @@ def node_results(xnames, statuses, transition, finished, after=None):
                                             task.get("error") or task.get("taskStatus") or "unknown")
         else:
             result["status"] = "timeout"
-            result["message"] = "transition %s still %s (%s)" % (transition.get("transitionID"), task.get("taskStatus"),
-                                                                  task.get("taskStatusDescription"))
+            result["message"] = "transition %s still %s (%s)" % (
+                transition.get("transitionID"), task.get("taskStatus"), task.get("taskStatusDescription"))
         out.append(result)
     return out
 

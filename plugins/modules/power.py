@@ -63,6 +63,10 @@ options:
       - PCS's own per-task deadline is set to this, rounded up to whole minutes.
     type: int
     default: 300
+  workers:
+    description: BMCs worked on at the same time in the Redfish fallback.
+    type: int
+    default: 32
   backend:
     description:
       - V(auto) uses the power-control service when it has an address, Redfish otherwise; V(pcs) requires the
@@ -122,6 +126,7 @@ def main():
         state=dict(type="str", required=True, choices=list(pcs.OPERATIONS)),
         wait_timeout=dict(type="int", default=300),
         backend=dict(type="str", choices=["auto", "pcs", "redfish"], default="auto"),
+        workers=dict(type="int", default=32),
     )
     spec.update(redfish.bmc_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec)

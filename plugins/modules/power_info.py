@@ -28,6 +28,7 @@ attributes:
     description: Only reads.
   diff_mode:
     support: none
+    description: Only reads.
 options:
   nodes:
     description:

@@ -178,9 +178,9 @@ def test_emulator_power_status_abort_and_errors(pl):
     assert pl.pcs("GET", "/transitions", token=pl.lab.mint(expired=True)).status_code == 401
     assert pl.pcs("GET", "/liveness", token=None).status_code == 204
 
-    # abort: a soft-off with a long deadline on the dead node, aborted while PCS waits
-    started = pl.pcs("POST", "/transitions", json={"operation": "soft-off", "taskDeadlineMinutes": 10,
-                                                    "location": [{"xname": x} for x in pl.nodes[:1]]})
+    # abort: a soft-off with a long deadline, aborted while PCS works on it
+    started = pl.pcs("POST", "/transitions", json={
+        "operation": "soft-off", "taskDeadlineMinutes": 10, "location": [{"xname": x} for x in pl.nodes[:1]]})
     ident = started.json()["transitionID"]
     aborted = pl.pcs("DELETE", "/transitions/" + ident)
     assert aborted.status_code == 202 and aborted.json() == {"abortStatus": "Accepted - abort initiated"}
@@ -209,7 +209,7 @@ def play(pl, tasks, check=False, defaults=None):
     defaults = defaults or {"config_file": "{{ openchami_config_file }}"}
     # power is in both action groups: the BMC options (for the Redfish fallback) are set with the redfish group's
     bmc = {"bmc_user": "{{ openchami_bmc_user }}", "bmc_password": "{{ openchami_bmc_password }}",
-           "bmc_ca_path": "{{ openchami_bmc_ca_path }}"}
+           "bmc_ca_path": "{{ openchami_bmc_ca_path }}", "workers": 8}
     tasks = [dict(task, register="out_%d" % index, ignore_errors=True) for index, task in enumerate(tasks)]
     out_file = lab.state / "tmp" / ("power-%d.json" % time.monotonic_ns())
     out_file.parent.mkdir(exist_ok=True)
