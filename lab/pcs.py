@@ -30,7 +30,7 @@ What it follows of the real service (power-control v2.12.1, internal/domain/tran
 What differs: for a component SMD does not know, ``powerState``, ``managementState`` and ``lastUpdated`` are
 left out (the real one sends empty strings, which its spec does not allow);
 power states are read from the BMC when asked (the real one samples every 30 s and answers
-from its store), confirmation polls every half second (the real one every 15 s), no SMD reservations,
+from its store), confirmation polls every second (the real one every 15 s), no SMD reservations,
 no power capping (snapshots and patches complete at once with an error per component), one process only.
 
     python -m lab.pcs --listen 127.0.0.1:27775 --smd-url URL [--token-url URL] [--jwks-url URL] [--record FILE]
@@ -63,7 +63,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 OPERATIONS = {"on": "On", "off": "Off", "soft-off": "Soft-Off", "soft-restart": "Soft-Restart",
               "hard-restart": "Hard-Restart", "init": "Init", "force-off": "Force-Off"}
 EXPIRE_MINUTES = 24 * 60
-CONFIRM_INTERVAL = 0.5
+CONFIRM_INTERVAL = 1.0
 XNAME = re.compile(r"^x\d{1,4}(c[0-7](s\d+(b\d+(n\d+)?)?|b0|r\d+(b\d+)?)?)?$")
 NODE = re.compile(r"^x\d{1,4}c[0-7]s\d+b\d+n\d+$")
 # power actions (lower-case Redfish ResetType) -> the ResetTypes that may be sent for it, in order
@@ -207,6 +207,8 @@ class Redfish:
         self.timeout = timeout
 
     def _call(self, method: str, node: dict, path: str, body: dict | None = None) -> requests.Response:
+        # a new connection per request, as the real one's task runner makes: connections kept open per thread
+        # were seen to starve the lab's BMCs (64 BMCs, a timeout on every reset)
         url = "https://%s%s" % (node["fqdn"], path)
         try:
             answer = requests.request(method, url, json=body, verify=False, timeout=self.timeout,
@@ -599,9 +601,9 @@ def serve(listen: str, smd_url: str, token_url: str | None = None, token: str | 
           jwks_url: str | None = None, record: str | None = None) -> ThreadingHTTPServer:
     """A started server (in a thread); ``server.shutdown()`` stops it."""
     host, port = listen.rsplit(":", 1)
-    handler = type("PcsHandler", (Handler,), {"service": Service(Smd(smd_url, token_url, token), Redfish()),
-                                               "jwks": Jwks(jwks_url),
-                                               "record": (threading.Lock(), record) if record else None})
+    handler = type("PcsHandler", (Handler,), {
+        "service": Service(Smd(smd_url, token_url, token), Redfish()), "jwks": Jwks(jwks_url),
+        "record": (threading.Lock(), record) if record else None})
     server = ThreadingHTTPServer((host, int(port)), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
