@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab", description="Local OpenCHAMI lab (real services on loopback).")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="build what is missing, start what is not running, write lab.env")
-    services_help = "comma-separated: smd,bss,cloud-init,boot-service,power-control,bmcs (default: all that can be built, and bmcs)"
+    services_help = "comma-separated: smd,bss,cloud-init,boot-service,pcs,power-control,bmcs (default: all that can be built, and bmcs)"
     up.add_argument("--services", default=os.environ.get("LAB_SERVICES") or None,
                     help=services_help + "; default from $LAB_SERVICES")
     up.add_argument("--bmcs", type=int, default=int(os.environ.get("LAB_BMCS") or DEFAULT_BMCS),

@@ -35,6 +35,7 @@ from lab import bmc as labbmc
 from lab import csm as labcsm
 from lab import build as labbuild
 from lab import jwt as labjwt
+from lab import pcs as labpcs
 from lab import runtime
 from lab.postgres import Cluster
 from lab.runtime import LabError
@@ -48,6 +49,7 @@ DEFAULT_PORTS = {
     "bss": 27778,
     "cloud-init": 27777,
     "boot-service": 27776,
+    "pcs": 27775,  # lab/pcs.py, the power-control emulator
     "power-control": 28007,  # fixed in power-control (":28007", all interfaces): cannot be changed
     # the CSM side (`up --csm`, lab/csm.py)
     "keycloak": 27780,
@@ -58,9 +60,9 @@ DEFAULT_PORTS = {
     "csm-sls": 27785,  # only with LAB_CSM_SLS_BIN (a real hms-sls built by hand)
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
-SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "power-control")
+SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control")
 DEFAULT_SERVICES = SERVICES + ("bmcs",)
-NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "power-control": ("smd",)}
+NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pcs": ("smd",), "power-control": ("smd",)}
 DEFAULT_BMCS = 4
 BMC_USER = "admin"
 BMC_PASSWORD = "lab-bmc-password"
@@ -249,6 +251,18 @@ class Lab:
         return Proc("boot-service", argv, self._env({}), cwd, lambda: runtime.http_ok(url + "/health"), "GET /health",
                     url, (HOST, port), entry.version)
 
+    def _pcs(self) -> Proc:
+        """The power-control emulator (lab/pcs.py): reads the BMCs from SMD, checks tokens against the lab JWKS."""
+        port = self.ports["pcs"]
+        url = self.url("pcs")
+        code = hashlib.sha256(Path(labpcs.__file__).read_bytes()).hexdigest()[:12]
+        argv = [sys.executable, "-m", "lab.pcs", "--listen", f"{HOST}:{port}", "--smd-url", self.url("smd"),
+                "--token-url", self.token_url, "--jwks-url", self.jwks_url,
+                "--record", str(self.state / "pcs-answers.jsonl"), "--rev", code]
+        return Proc("pcs", argv, self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}),
+                    runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url,
+                    (HOST, port))
+
     def _power_control(self) -> Proc:
         entry = self.entries["power-control"]
         port = self.ports["power-control"]
@@ -402,7 +416,7 @@ class Lab:
         self._wave([self._auth()])
         self._wave([self._smd()])
         later = {"smd2": lambda: self._smd("smd2"), "bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
-                 "power-control": self._power_control}
+                 "pcs": self._pcs, "power-control": self._power_control}
         wave = [later[name]() for name in names if name in later]
         wave += [self._bmc(index) for index in range(1, bmcs + 1)]
         # a mockup's address depends only on its name (its place in the catalog), not on what else runs
@@ -561,7 +575,7 @@ class Lab:
         ochami = self.state / "ochami-config.yaml"
         cluster = {"enable-auth": True}
         api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud-init", ""),
-               "boot-service": ("boot-service", ""), "power-control": ("pcs", "")}
+               "boot-service": ("boot-service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", "")}
         for name, (key, suffix) in api.items():
             if name in urls:
                 cluster[key] = {"uri": urls[name] + suffix}
@@ -615,7 +629,7 @@ class Lab:
         inv.mkdir(parents=True, exist_ok=True)
         service_uris = {}
         api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud_init", ""),
-               "boot-service": ("boot_service", ""), "power-control": ("pcs", "")}
+               "boot-service": ("boot_service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", "")}
         for name, (key, suffix) in api.items():
             if name in urls:
                 service_uris[key] = urls[name] + suffix
@@ -712,7 +726,8 @@ class Lab:
                            "url": f"postgresql://{HOST}:{self.ports['postgres']}", "version": "", "expected": True}
         recs = runtime.records(self.state)
         checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
-                  "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "auth": "/health"}
+                  "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "pcs": "/readiness",
+                  "auth": "/health"}
         for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
             record = recs.get(name)
             if not record:

@@ -97,10 +97,8 @@ summary:
   type: dict
 """
 
-import time
-
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import redfish
+from ansible_collections.cscs.openchami.plugins.module_utils import power, redfish
 
 RESET_OF = {"on": "On", "off": "ForceOff", "soft_off": "GracefulShutdown", "restart": "ForceRestart",
             "soft_restart": "GracefulRestart", "power_cycle": "PowerCycle"}
@@ -117,32 +115,14 @@ def main():
     spec.update(redfish.selection_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
     p = module.params
-    wanted = RESET_OF[p["state"]]
-    end_state = redfish.RESET_TARGET_STATE[wanted]
-    deadline = time.monotonic() + p["wait_timeout"]
 
-    def act(bmc, system, _entry):
-        before = system.get("PowerState")
+    def choose(before):
         if p["state"] in IDEMPOTENT and before == IDEMPOTENT[p["state"]]:
-            return {"changed": False, "before": before, "after": before}
-        if module.check_mode:
-            return {"changed": True, "before": before, "after": end_state}
-        return {"changed": True, "before": before, "reset_type": bmc.reset(system, wanted)}
-
-    def settle(bmc, _system, entry):
-        after = redfish.wait_power_state(bmc, entry["uri"], end_state, deadline) if p["wait"] else \
-            bmc.power_state(entry["uri"])
-        if p["wait"] and after != end_state:
-            return {"after": after, "status": "timeout",
-                    "message": "still %s after %ds (waiting for %s)" % (after, p["wait_timeout"], end_state)}
-        return {"after": after}
+            return None
+        return RESET_OF[p["state"]]
 
     with module.guard():
-        selected = redfish.selected_systems(module)
-        # every reset is sent first, then the states are awaited: the nodes of one BMC power up together
-        results = redfish.for_each_system(p, selected, act)
-        if not module.check_mode:
-            redfish.follow_up(p, selected, results, settle)
+        results = power.through_redfish(module, choose, p["wait"], p["wait_timeout"])
     redfish.exit_with_results(module, results)
 
 

@@ -35,7 +35,7 @@ from lab import runtime  # noqa: E402  pylint: disable=wrong-import-position
 from lab.services import SERVICES, Lab  # noqa: E402  pylint: disable=wrong-import-position
 import progress  # noqa: E402  pylint: disable=wrong-import-position
 
-API_PREFIX = {"smd": "/hsm/v2", "smd2": "/hsm/v2", "bss": "/boot/v1", "cloud-init": "", "boot-service": "", "power-control": "",
+API_PREFIX = {"smd": "/hsm/v2", "smd2": "/hsm/v2", "bss": "/boot/v1", "cloud-init": "", "boot-service": "", "pcs": "", "power-control": "",
               "auth": ""}
 CORE_SERVICES = ("smd", "bss", "cloud-init", "boot-service")
 BIN_DIR = Path(sys.executable).parent
