@@ -63,7 +63,7 @@ system-deps:
 	@command -v go >/dev/null || { echo "Go (1.26 or later) is needed to build the OpenCHAMI services" >&2; exit 1; }
 
 integration: venv system-deps
-	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests/integration -p no:cacheprovider -ra
+	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests/integration -q -p no:cacheprovider -ra
 
 # The roles' molecule scenarios alone (extensions/molecule/, against the lab; `integration` runs them too).
 molecule: venv system-deps

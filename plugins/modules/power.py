@@ -32,6 +32,8 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.redfish
   - cscs.openchami.connection
   - cscs.openchami.redfish
 attributes:

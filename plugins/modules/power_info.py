@@ -21,14 +21,10 @@ description:
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.openchami
+  - cscs.openchami.attributes.info_module
   - cscs.openchami.connection
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: Only reads.
 options:
   nodes:
     description:

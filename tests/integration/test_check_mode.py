@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every module, run once in check mode against the lab, changes nothing anywhere.
 
-The state of every lab service (both SMDs, BSS, boot-service, cloud-init) and of the emulated BMCs is dumped
-before and after, and the two dumps must be byte-identical; the modules that write must still report the
-change they would make. A meta-test checks that every module in plugins/modules has an entry here and is
+The state of every lab service (both SMDs, BSS, boot-service, cloud-init, the PCS emulator's transitions) and
+of the emulated BMCs is dumped before and after, and the two dumps must be byte-identical; the modules that
+write must still report the change they would make. A meta-test checks that every module in plugins/modules has an entry here and is
 exercised by at least one other integration test.
 """
 
@@ -52,6 +52,8 @@ def check_mode_tasks(nodes, bmcs, dest):
         "redfish_info": {"nodes": nodes},
         "redfish_power": {"nodes": nodes, "state": "off"},
         "redfish_boot": {"nodes": nodes, "target": "pxe"},
+        "power": {"nodes": nodes, "state": "off"},
+        "power_info": {"nodes": nodes},
     }
 
 
@@ -99,6 +101,7 @@ def dump_everything(lab):
     state["boot-service"] = get("boot-service", "/bootconfigurations")
     state["cloud-init groups"] = get("cloud-init", "/admin/groups")
     state["cloud-init defaults"] = get("cloud-init", "/admin/cluster-defaults")
+    state["pcs transitions"] = get("pcs", "/transitions")
     state["bmcs"] = bmc_state(lab)
     return json.dumps(canonical(state), sort_keys=True, indent=1)
 
