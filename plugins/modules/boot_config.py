@@ -47,6 +47,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.backend.boot
   - cscs.openchami.nodes
   - cscs.openchami.nodes.src
 attributes:
@@ -72,15 +73,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  backend:
-    description:
-      - V(auto) uses boot-service when its C(/health) answers at the boot_service address, else BSS when its
-        C(/service/status) answers at the bss address. When the bss address turns out to be boot-service's legacy
-        API, boot-service's own API at the same address without C(/boot/v1) is used.
-      - V(bss) or V(boot_service) force one (V(bss) still refuses boot-service's legacy API).
-    type: str
-    choices: [auto, bss, boot_service]
-    default: auto
 seealso:
   - module: cscs.openchami.boot_config_info
 """

@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes.openchami
   - cscs.openchami.attributes.info_module
   - cscs.openchami.connection
+  - cscs.openchami.backend.boot
   - cscs.openchami.nodes
 options:
   boot_script:
@@ -40,11 +41,6 @@ options:
         (every 5 minutes by default) and answers an error script for a node it does not know yet.
     type: bool
     default: false
-  backend:
-    description: V(auto) detects the backend like M(cscs.openchami.boot_config); V(bss) or V(boot_service) force one.
-    type: str
-    choices: [auto, bss, boot_service]
-    default: auto
 seealso:
   - module: cscs.openchami.boot_config
 """

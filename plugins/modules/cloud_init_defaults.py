@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.backend
 attributes:
   check_mode:
     support: full
@@ -60,13 +61,6 @@ options:
   cloud_provider:
     description: Cloud provider (C(cloud_provider)).
     type: str
-  backend:
-    description:
-      - V(auto) uses the cloud-init server found at the cloud_init (or metadata_service) address.
-      - V(metadata_service) fails with C(metadata-service backend is not supported yet).
-    type: str
-    choices: [auto, cloud_init, metadata_service]
-    default: auto
 seealso:
   - module: cscs.openchami.cloud_init_info
   - module: cscs.openchami.cloud_init_instance

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes.openchami
   - cscs.openchami.attributes.info_module
   - cscs.openchami.connection
+  - cscs.openchami.backend
 options:
   groups:
     description: Only these groups (default all).
@@ -40,13 +41,6 @@ options:
     description: Also read, for each node in O(nodes), the group files its vendor-data includes.
     type: bool
     default: false
-  backend:
-    description:
-      - V(auto) uses the cloud-init server found at the cloud_init (or metadata_service) address.
-      - V(metadata_service) fails with C(metadata-service backend is not supported yet).
-    type: str
-    choices: [auto, cloud_init, metadata_service]
-    default: auto
 seealso:
   - module: cscs.openchami.cloud_init_group
 """

@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.backend
 attributes:
   check_mode:
     support: full
@@ -79,13 +80,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  backend:
-    description:
-      - V(auto) uses the cloud-init server found at the cloud_init (or metadata_service) address.
-      - V(metadata_service) fails with C(metadata-service backend is not supported yet).
-    type: str
-    choices: [auto, cloud_init, metadata_service]
-    default: auto
 seealso:
   - module: cscs.openchami.cloud_init_defaults
   - module: cscs.openchami.cloud_init_info

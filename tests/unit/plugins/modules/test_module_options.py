@@ -70,3 +70,9 @@ def test_node_selector_fragment_and_argument_spec_agree():
     for name, option in doc.items():
         for key in ("type", "elements", "aliases"):
             assert option.get(key) == spec[name].get(key), (name, key)
+
+
+def test_backend_fragments_list_the_backends_the_clients_know():
+    from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit
+    assert _fragment_options("cscs.openchami.backend")["backend"]["choices"] == list(cloudinit.BACKENDS)
+    assert _fragment_options("cscs.openchami.backend.boot")["backend"]["choices"] == list(boot.BACKENDS)
