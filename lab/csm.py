@@ -143,7 +143,10 @@ class CsmSide:
         from lab.services import Proc  # pylint: disable=import-outside-toplevel
         home = self.dir / f"keycloak-{KEYCLOAK_VERSION}"
         port = self.lab.ports["keycloak"]
+        # the management interface (health, metrics) listens on 9000 unless told: a second lab's Keycloak
+        # (another checkout, a helper) would then fail with "Address already in use"
         command = [str(home / "bin" / "kc.sh"), "start-dev", f"--http-host={self.host}", f"--http-port={port}",
+                   f"--http-management-port={self.lab.ports['keycloak-management']}",
                    "--http-relative-path=/keycloak", f"--hostname={self.gateway}/keycloak", "--db=dev-file",
                    "--import-realm", "--health-enabled=true"]
         # kc.sh ends in `exec java`: the recorded process would change its executable, which the lab reads as

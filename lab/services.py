@@ -58,6 +58,7 @@ DEFAULT_PORTS = {
     "csm-hsm": 27783,
     "csm-bss": 27784,
     "csm-sls": 27785,  # only with LAB_CSM_SLS_BIN (a real hms-sls built by hand)
+    "keycloak-management": 27786,  # Keycloak's management interface (9000 by default)
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
 SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control")
