@@ -16,7 +16,8 @@ and paging of ``../shared/specs/csm-*.yaml``; tests validate every answer agains
   ``public-keys``, ``jobs`` (empty).
 * ``/cfs/v3``: ``GET components`` (ids, enabled, status, limit, after_id -> ``{"components", "next"}``),
   ``GET|PATCH components/{id}``, ``GET configurations[/{name}]`` (limit, after_id).
-* ``/power-control/v1``: ``GET power-status`` (xname repeated).
+* ``/power-control/v1``: ``GET power-status`` (xname repeated), ``GET transitions`` (empty) and the validation
+  answers of ``POST transitions``, ``GET|DELETE transitions/{id}``.
 * ``/s3/<bucket>/<key>``: the objects of the seed (IMS manifests), without authentication (as a public-read bucket).
 * ``/lab/reset`` (POST, optional ``{"nodes": N}``: a seed of N nodes from lab/csm_seed.py): back to the seed;
   ``/lab/health``: 200; ``/lab/cfs-page-limit`` (PUT ``{"limit"}``): CFS's page size cap, so that tests see
@@ -35,6 +36,7 @@ import base64
 import copy
 import datetime
 import json
+import re
 import sys
 import threading
 import time
@@ -132,6 +134,9 @@ class State:
             self.power = {item["xname"]: item for item in data["pcs"]["status"]}
             self.objects = dict(data.get("s3", {}))
             self.cfs_limit = CFS_DEFAULT_LIMIT
+
+
+XNAME = re.compile(r"x\d+(?:[a-z]+\d+)*")  # an HMS xname, loosely (enough to refuse words and comma lists)
 
 
 def _problem(status: int, title: str, detail: str) -> dict:
@@ -466,15 +471,52 @@ class Handler(BaseHTTPRequestHandler):
         return 404, _problem(404, "Not Found", "/".join(parts))
 
     # ------------------------------------------------------------------ PCS
-    def _pcs(self, method, parts, query, _body):
+    # As Cray-HPE/hms-power-control v2.13.0 answers (fixtures/csm-transcripts/hms-power-control-v2.13.0.json):
+    # repeated ``xname`` parameters (a comma list is one invalid xname), unknown xnames listed with an error,
+    # filters checked but not applied to those. Transitions are not emulated: only their validation answers.
+    PCS_FILTERS = {"powerStateFilter": ("powerStateFilter", ("on", "off", "undefined")),
+                   "managementStateFilter": ("ManagementStateFilter", ("available", "unavailable"))}
+    PCS_OPERATIONS = ("on", "off", "soft-off", "soft-restart", "hard-restart", "init", "force-off")
+
+    def _pcs(self, method, parts, query, body):
         if method == "GET" and parts == ["power-status"]:
-            wanted = [x for value in query.get("xname", []) for x in value.split(",") if x]
-            missing = [x for x in wanted if x not in self.state.power]
-            if missing:
-                return 400, _problem(400, "Bad Request", f"invalid/duplicate xnames: [{','.join(missing)}]")
-            names = wanted or sorted(self.state.power)
-            return 200, {"status": [self.state.power[x] for x in names]}
+            return self._pcs_power_status(query)
+        if parts == ["transitions"] and method == "GET":
+            return 200, {"transitions": []}
+        if parts == ["transitions"] and method == "POST":
+            operation = str(body.get("operation") or "") if isinstance(body, dict) else ""
+            if operation.lower() not in self.PCS_OPERATIONS:
+                return 400, _problem(400, "Bad Request", f"invalid Operation type {operation}")
+            return 501, _problem(501, "Not Implemented", "the lab does not emulate power transitions")
+        if len(parts) == 2 and parts[0] == "transitions" and method in ("GET", "DELETE"):
+            try:
+                uuid.UUID(parts[1])
+            except ValueError:
+                why = f"invalid UUID length: {len(parts[1])}" if len(parts[1]) != 36 else "invalid UUID format"
+                return 400, _problem(400, "Bad Request", why)
+            return 404, _problem(404, "Not Found", f"Key /transition/{parts[1]} does not exist")
         return 404, _problem(404, "Not Found", "/".join(parts))
+
+    def _pcs_power_status(self, query):
+        wanted = list(dict.fromkeys(query.get("xname", [])))
+        invalid = [x for x in wanted if not XNAME.fullmatch(x)]
+        if invalid:
+            return 400, _problem(400, "Bad Request", "invalid xnames detected: " + " ".join(invalid))
+        keep = {}
+        for key, (label, allowed) in self.PCS_FILTERS.items():
+            value = query.get(key, [""])[0]
+            if value and value.lower() not in allowed:
+                return 400, _problem(400, "Bad Request", f"invalid {label} type: {value}")
+            keep[key] = value.lower()
+        power = self.state.power
+
+        def shown(entry):
+            return ((not keep["powerStateFilter"] or entry["powerState"] == keep["powerStateFilter"])
+                    and (not keep["managementStateFilter"] or entry["managementState"] == keep["managementStateFilter"]))
+        unknown = {"powerState": "", "managementState": "", "error": "Component not found in component map.",
+                   "supportedPowerTransitions": None, "lastUpdated": ""}
+        entries = [power[x] if x in power else {"xname": x, **unknown} for x in (wanted or sorted(power))]
+        return 200, {"status": [e for e in entries if e["xname"] not in power or shown(e)]}
 
 
 def main(argv=None) -> int:
