@@ -12,10 +12,12 @@ and paging of ``../shared/specs/csm-*.yaml``; tests validate every answer agains
   ``networks``, ``networks/{name}``, ``dumpstate``.
 * ``/bos/v2``: ``GET sessiontemplates[/{name}]``; ``GET components`` (ids, enabled, page_size, start_after_id),
   ``GET|PATCH components/{id}``, ``PATCH components`` (``{"patch", "filters": {"ids"}}``).
-* ``/ims/v3``: ``GET images[/{id}]``.
+* ``/ims/v3``: ``GET|POST images``, ``GET|PATCH|DELETE images/{id}`` (no S3 check of links), ``GET recipes``,
+  ``public-keys``, ``jobs`` (empty).
 * ``/cfs/v3``: ``GET components`` (ids, enabled, status, limit, after_id -> ``{"components", "next"}``),
   ``GET|PATCH components/{id}``, ``GET configurations[/{name}]`` (limit, after_id).
-* ``/power-control/v1``: ``GET power-status`` (xname repeated).
+* ``/power-control/v1``: ``GET power-status`` (xname repeated), ``GET transitions`` (empty) and the validation
+  answers of ``POST transitions``, ``GET|DELETE transitions/{id}``.
 * ``/s3/<bucket>/<key>``: the objects of the seed (IMS manifests), without authentication (as a public-read bucket).
 * ``/lab/reset`` (POST, optional ``{"nodes": N}``: a seed of N nodes from lab/csm_seed.py): back to the seed;
   ``/lab/health``: 200; ``/lab/cfs-page-limit`` (PUT ``{"limit"}``): CFS's page size cap, so that tests see
@@ -32,10 +34,13 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import datetime
 import json
+import re
 import sys
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -129,6 +134,9 @@ class State:
             self.power = {item["xname"]: item for item in data["pcs"]["status"]}
             self.objects = dict(data.get("s3", {}))
             self.cfs_limit = CFS_DEFAULT_LIMIT
+
+
+XNAME = re.compile(r"x\d+(?:[a-z]+\d+)*")  # an HMS xname, loosely (enough to refuse words and comma lists)
 
 
 def _problem(status: int, title: str, detail: str) -> dict:
@@ -245,6 +253,10 @@ class Handler(BaseHTTPRequestHandler):
         """PUT"""
         self._route("PUT")
 
+    def do_DELETE(self):  # noqa: N802  pylint: disable=invalid-name
+        """DELETE"""
+        self._route("DELETE")
+
     # ------------------------------------------------------------------ SLS
     def _sls(self, method, parts, query, body):
         st = self.state
@@ -338,13 +350,86 @@ class Handler(BaseHTTPRequestHandler):
         return item
 
     # ------------------------------------------------------------------ IMS
-    def _ims(self, method, parts, _query, _body):
-        if method == "GET" and parts == ["images"]:
-            return 200, [self.state.images[i] for i in sorted(self.state.images)]
-        if method == "GET" and len(parts) == 2 and parts[0] == "images":
-            item = self.state.images.get(parts[1])
-            return (200, item) if item else (404, _problem(404, "Not Found", f"The image {parts[1]} could not be found."))
-        return 404, _problem(404, "Not Found", "/".join(parts))
+    # As Cray-HPE/ims v3.33.0 answers (tests/integration/fixtures/csm-transcripts/ims-v3.33.0.json): problems
+    # without ``type``, 400 for an empty body, 422 with per-field ``errors``, new records stamped in naive UTC.
+    IMS_EMPTY = "No input provided. Determine the specific information that is missing or invalid and then " \
+                "re-run the request with valid information."
+    IMS_INVALID = "Input data was understood, but failed validation. Re-run request with valid input values " \
+                  "for the fields indicated in the response."
+    IMS_ARCHES = ("aarch64", "x86_64")
+
+    @classmethod
+    def _ims_problem(cls, status, errors=None):
+        if status == 404:
+            return 404, {"status": 404, "title": "Not Found",
+                         "detail": "Requested resource does not exist. Re-run request with valid ID."}
+        if status == 400:
+            return 400, {"status": 400, "title": "Bad Request", "detail": cls.IMS_EMPTY}
+        return 422, {"status": 422, "title": "Unprocessable Entity", "detail": cls.IMS_INVALID, "errors": errors or {}}
+
+    @classmethod
+    def _ims_errors(cls, body, known, required=()):
+        """Field errors of an image body (the wording of IMS's marshmallow schemas)."""
+        errors = {key: ["Unknown field."] for key in body if key not in known}
+        errors.update({key: ["Missing data for required field."] for key in required if key not in body})
+        if "name" in body and not (isinstance(body["name"], str) and body["name"]):
+            errors["name"] = ["name field must not be blank"]
+        if "arch" in body and body["arch"] not in cls.IMS_ARCHES:
+            errors["arch"] = ["Must be one of: %s." % ", ".join(cls.IMS_ARCHES)]
+        return errors
+
+    def _ims(self, method, parts, _query, body):
+        images = self.state.images
+        if method == "GET" and parts in (["recipes"], ["public-keys"], ["jobs"]):
+            return 200, []  # the lab has no recipes, keys or jobs (IMS without Kubernetes has none either)
+        if parts == ["images"] and method == "GET":
+            return 200, [images[i] for i in sorted(images)]
+        if parts == ["images"] and method == "POST":
+            if not body:
+                return self._ims_problem(400)
+            body = dict(body)
+            if isinstance(body.get("metadata"), dict) and "key" in body["metadata"]:  # IMS's {key, value} form
+                body["metadata"] = {body["metadata"]["key"]: body["metadata"].get("value", "")}
+            errors = self._ims_errors(body, ("name", "link", "arch", "metadata"), required=("name",))
+            if errors:
+                return self._ims_problem(422, errors)
+            created = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()
+            item = {"name": body["name"], "link": body.get("link"), "arch": body.get("arch", "x86_64"),
+                    "metadata": body.get("metadata") or {}, "id": str(uuid.uuid4()), "created": created}
+            images[item["id"]] = item
+            return 201, item
+        if len(parts) != 2 or parts[0] != "images":
+            return 404, _problem(404, "Not Found", "/".join(parts))
+        item = images.get(parts[1])
+        if item is None:
+            return self._ims_problem(404)
+        if method == "GET":
+            return 200, item
+        if method == "DELETE":
+            del images[parts[1]]
+            return 204, None
+        if method != "PATCH":
+            return 404, _problem(404, "Not Found", "/".join(parts))
+        if not body:
+            return self._ims_problem(400)
+        errors = self._ims_errors(body, ("link", "arch", "metadata"))
+        change = body.get("metadata")
+        if change is not None and (not isinstance(change, dict) or change.get("operation") not in ("set", "remove")
+                                   or "key" not in change):
+            errors["metadata"] = ["an operation set or remove, and a key"]
+        if errors:
+            return self._ims_problem(422, errors)
+        if "link" in body and item.get("link") and item["link"] != body["link"]:
+            return 409, {"status": 409, "title": "Conflict",
+                         "detail": "The image record cannot be patched since it already has link information."}
+        for key in ("link", "arch"):
+            if key in body:
+                item[key] = body[key]
+        if change is not None and change["operation"] == "set":
+            item["metadata"][change["key"]] = change.get("value", "")
+        elif change is not None:
+            item["metadata"].pop(change["key"], None)
+        return 200, item
 
     # ------------------------------------------------------------------ CFS
     def _page(self, items: dict, query: dict, key: str, keep) -> tuple:
@@ -386,15 +471,52 @@ class Handler(BaseHTTPRequestHandler):
         return 404, _problem(404, "Not Found", "/".join(parts))
 
     # ------------------------------------------------------------------ PCS
-    def _pcs(self, method, parts, query, _body):
+    # As Cray-HPE/hms-power-control v2.13.0 answers (fixtures/csm-transcripts/hms-power-control-v2.13.0.json):
+    # repeated ``xname`` parameters (a comma list is one invalid xname), unknown xnames listed with an error,
+    # filters checked but not applied to those. Transitions are not emulated: only their validation answers.
+    PCS_FILTERS = {"powerStateFilter": ("powerStateFilter", ("on", "off", "undefined")),
+                   "managementStateFilter": ("ManagementStateFilter", ("available", "unavailable"))}
+    PCS_OPERATIONS = ("on", "off", "soft-off", "soft-restart", "hard-restart", "init", "force-off")
+
+    def _pcs(self, method, parts, query, body):
         if method == "GET" and parts == ["power-status"]:
-            wanted = [x for value in query.get("xname", []) for x in value.split(",") if x]
-            missing = [x for x in wanted if x not in self.state.power]
-            if missing:
-                return 400, _problem(400, "Bad Request", f"invalid/duplicate xnames: [{','.join(missing)}]")
-            names = wanted or sorted(self.state.power)
-            return 200, {"status": [self.state.power[x] for x in names]}
+            return self._pcs_power_status(query)
+        if parts == ["transitions"] and method == "GET":
+            return 200, {"transitions": []}
+        if parts == ["transitions"] and method == "POST":
+            operation = str(body.get("operation") or "") if isinstance(body, dict) else ""
+            if operation.lower() not in self.PCS_OPERATIONS:
+                return 400, _problem(400, "Bad Request", f"invalid Operation type {operation}")
+            return 501, _problem(501, "Not Implemented", "the lab does not emulate power transitions")
+        if len(parts) == 2 and parts[0] == "transitions" and method in ("GET", "DELETE"):
+            try:
+                uuid.UUID(parts[1])
+            except ValueError:
+                why = f"invalid UUID length: {len(parts[1])}" if len(parts[1]) != 36 else "invalid UUID format"
+                return 400, _problem(400, "Bad Request", why)
+            return 404, _problem(404, "Not Found", f"Key /transition/{parts[1]} does not exist")
         return 404, _problem(404, "Not Found", "/".join(parts))
+
+    def _pcs_power_status(self, query):
+        wanted = list(dict.fromkeys(query.get("xname", [])))
+        invalid = [x for x in wanted if not XNAME.fullmatch(x)]
+        if invalid:
+            return 400, _problem(400, "Bad Request", "invalid xnames detected: " + " ".join(invalid))
+        keep = {}
+        for key, (label, allowed) in self.PCS_FILTERS.items():
+            value = query.get(key, [""])[0]
+            if value and value.lower() not in allowed:
+                return 400, _problem(400, "Bad Request", f"invalid {label} type: {value}")
+            keep[key] = value.lower()
+        power = self.state.power
+
+        def shown(entry):
+            return ((not keep["powerStateFilter"] or entry["powerState"] == keep["powerStateFilter"])
+                    and (not keep["managementStateFilter"] or entry["managementState"] == keep["managementStateFilter"]))
+        unknown = {"powerState": "", "managementState": "", "error": "Component not found in component map.",
+                   "supportedPowerTransitions": None, "lastUpdated": ""}
+        entries = [power[x] if x in power else {"xname": x, **unknown} for x in (wanted or sorted(power))]
+        return 200, {"status": [e for e in entries if e["xname"] not in power or shown(e)]}
 
 
 def main(argv=None) -> int:

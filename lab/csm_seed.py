@@ -133,7 +133,8 @@ def generate(nodes: int = 32) -> dict:
         image_id = uid("image-" + name)
         manifest_key = f"boot-images/{image_id}/manifest.json"
         etag = hashlib.md5(name.encode()).hexdigest()  # nosec - an ETag, not security
-        images.append({"id": image_id, "created": WHEN, "name": name, "arch": "x86_64", "metadata": {},
+        # IMS answers its record times as Python's isoformat (+00:00, not Z): see the IMS transcript
+        images.append({"id": image_id, "created": WHEN.replace("Z", "+00:00"), "name": name, "arch": "x86_64", "metadata": {},
                        "link": {"path": "s3://" + manifest_key, "etag": etag, "type": "s3"}})
         artifacts = []
         for kind, media in (("kernel", "application/vnd.cray.image.kernel"),

@@ -224,11 +224,49 @@ def load_spec(name):
     return spec
 
 
+def _as_documented(path, status, body, content_type):
+    """An answer as the service's document words it, where the real program answers otherwise (see the
+    transcripts): ``None`` where the document has nothing to check it against.
+
+    - IMS (Cray-HPE/ims v3.33.0) and PCS (Cray-HPE/hms-power-control v2.13.0) send problems as
+      ``application/problem+json``; their documents say ``application/json`` (IMS) and ``application/error`` (PCS)
+      for the same body.
+    - IMS: a record created through the API has ``created`` in naive UTC (no offset) and ``link: null``.
+    - PCS: an xname it has no power data for is listed with ``error`` and empty ``powerState``,
+      ``managementState``, ``lastUpdated`` and a null ``supportedPowerTransitions``; an unknown transition is a
+      404, which its document does not list.
+    """
+    if path.startswith("/power-control/v1/"):
+        if path.startswith("/power-control/v1/transitions/") and status == 404:
+            return None
+        if content_type == "application/problem+json":
+            return body, "application/error"
+        if isinstance(body, dict) and isinstance(body.get("status"), list):
+            body = {**body, "status": [{key: value for key, value in entry.items()
+                                        if not (entry.get("error") and value in ("", None))}
+                                       for entry in body["status"]]}
+        return body, content_type
+    if not path.startswith("/ims/v3/"):
+        return body, content_type
+    if content_type == "application/problem+json":
+        return body, "application/json"
+    records = body if isinstance(body, list) else [body]
+    fixed = []
+    for record in records:
+        if isinstance(record, dict) and "created" in record:
+            record = {key: value for key, value in record.items() if not (key == "link" and value is None)}
+            if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?", record["created"]):
+                record["created"] += "+00:00"
+        fixed.append(record)
+    return (fixed if isinstance(body, list) else fixed[0]), content_type
+
+
 def _validate(exchanges):
     from openapi_core import Config, OpenAPI  # pylint: disable=import-outside-toplevel
     from openapi_core.testing import MockRequest, MockResponse  # pylint: disable=import-outside-toplevel
     # the documents themselves are not checked: csm-ims.openapi.yaml repeats an operationId (an upstream slip)
-    config = Config(spec_validator_cls=None)
+    # PCS documents its problems as application/error: a JSON body under a name openapi-core does not know
+    config = Config(spec_validator_cls=None, extra_media_type_deserializers={"application/error": json.loads})
     apis = {prefix: OpenAPI.from_dict(load_spec(name), config=config) for prefix, name in SPEC_OF.items()}
     errors = []
     for item in exchanges:
@@ -240,11 +278,15 @@ def _validate(exchanges):
             continue  # no match: hms-sls v2.12.0 answers null where its document says array (see the transcripts)
         if url.path.startswith("/sls/v1/hardware/") and item["status"] == 404:
             continue  # an unknown xname: hms-sls v2.12.0 answers 404, which its document does not list
+        documented = _as_documented(url.path, item["status"], item["body"], item["content_type"])
+        if documented is None:
+            continue
+        body, content_type = documented
         args = {key: values[0] if len(values) == 1 else values for key, values in parse_qs(url.query).items()}
         request = MockRequest("https://api-gw-service-nmn.local", item["method"].lower(), "/apis" + url.path, args=args,
                               data=json.dumps(item["request"]).encode() if item.get("request") is not None else None)
-        response = MockResponse(json.dumps(item["body"]).encode() if item["body"] is not None else b"",
-                                status_code=item["status"], content_type=item["content_type"])
+        response = MockResponse(json.dumps(body).encode() if body is not None else b"",
+                                status_code=item["status"], content_type=content_type)
         try:
             apis[prefix].validate_response(request, response)
         except Exception as exc:  # pylint: disable=broad-except
@@ -450,16 +492,55 @@ TRANSCRIPTS = Path(__file__).parent / "fixtures" / "csm-transcripts"
 VOLATILE = ("LastUpdated", "LastUpdatedTime")  # when the real program stored the entry
 
 
-def _comparable(value):
-    """Answers without write times; lists of entries in name order (SLS answers in its database's order)."""
+def _comparable(value, created=()):
+    """Answers without write times (and without the creation time of records made during the recording, whose
+    ids are in ``created``); lists of entries in name order (SLS answers in its database's order, IMS in its own)."""
     if isinstance(value, dict):
-        return {key: _comparable(item) for key, item in value.items() if key not in VOLATILE}
+        volatile = VOLATILE + (("created",) if value.get("id") in created else ())
+        return {key: _comparable(item, created) for key, item in value.items() if key not in volatile}
     if isinstance(value, list):
-        items = [_comparable(item) for item in value]
+        items = [_comparable(item, created) for item in value]
         if items and all(isinstance(item, dict) for item in items):
             return sorted(items, key=lambda item: str(item.get("Xname") or item.get("Name") or item.get("id")))
         return items
     return value
+
+
+def _replay(api, info, transcript):
+    """Send the recorded requests to the lab; the differences from the recorded answers, as lines.
+
+    A record the real program created (POST answered 201 with an ``id``) has another id in the lab: later paths
+    name it by the recorded id, which is swapped for the lab's, and the lab's answers carry it back.
+    """
+    ids, differences = {}, []
+    for item in transcript["exchanges"]:
+        path = item["path"]
+        for recorded, here in ids.items():
+            path = path.replace(recorded, here)
+        answer = api.client("sls").request(item["method"], info["api_url"] + path, json_body=item.get("request"),
+                                           expect=tuple(range(200, 600)))
+        body = answer.json
+        if item["method"] == "POST" and item["status"] == 201 and answer.status == 201:
+            ids[item["body"]["id"]] = body["id"]
+        if ids:
+            text = json.dumps(body)
+            for recorded, here in ids.items():
+                text = text.replace(here, recorded)
+            body = json.loads(text)
+        if answer.status != item["status"] or _comparable(body, ids) != _comparable(item["body"], ids):
+            differences.append(f"{item['method']} {item['path']}: {transcript['program']} {transcript['version']} "
+                               f"answered {item['status']} {json.dumps(item['body'])[:300]}, the emulator "
+                               f"{answer.status} {(answer.text or '')[:300]}")
+    return differences
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TRANSCRIPTS.glob("*.json")))
+def test_recorded_answers_match_the_specs_but_for_the_named_deviations(name):
+    """What the real programs answered is valid under their documents once the deviations ``_validate`` names are
+    allowed for: the same allowances the emulator gets, and no more than the real programs need."""
+    transcript = json.loads((TRANSCRIPTS / name).read_text(encoding="utf-8"))
+    errors = _validate(transcript["exchanges"])
+    assert not errors, "\n".join(errors[:20])
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in TRANSCRIPTS.glob("*.json")))
@@ -470,15 +551,7 @@ def test_emulator_answers_as_the_recorded_real_program(csm, name):
     side = labcsm.CsmSide(lab.lab)
     side.reset(32)  # the transcripts were recorded on lab/csm_seed.py generate(32)
     try:
-        api = client(info)
-        differences = []
-        for item in transcript["exchanges"]:
-            answer = api.client("sls").request(item["method"], info["api_url"] + item["path"],
-                                               expect=tuple(range(200, 600)))
-            if answer.status != item["status"] or _comparable(answer.json) != _comparable(item["body"]):
-                differences.append(f"{item['method']} {item['path']}: {transcript['program']} {transcript['version']} "
-                                   f"answered {item['status']} {json.dumps(item['body'])[:300]}, the emulator "
-                                   f"{answer.status} {(answer.text or '')[:300]}")
+        differences = _replay(client(info), info, transcript)
     finally:
         side.reset()
     assert not differences, "\n".join(differences)
