@@ -75,3 +75,56 @@ options:
     type: int
     default: 32
 """
+
+    # The options of redfish_discover (module_utils/discovery.py), for a vendor's discovery module too
+    # (docs/redfish_profiles.md): such a module extends this fragment instead of copying the options.
+    DISCOVER = r"""
+options:
+  targets:
+    description:
+      - BMCs to discover. Each is a host name, an IP address, a CIDR (every host address of it is probed),
+        or a dict with C(address) and optional C(xname), C(user), C(password), C(profile).
+    type: list
+    elements: raw
+    required: true
+  xname_map:
+    description: BMC address -> BMC xname, for targets that do not carry their own.
+    type: dict
+    default: {}
+  push:
+    description: Write the discovered BMCs to SMD. V(false) only returns the result.
+    type: bool
+    default: true
+  dest:
+    description:
+      - Also write the result (as JSON, without passwords) to this file on the host the module runs on.
+      - Not written in check mode.
+    type: path
+  update_password:
+    description: V(on_create) stores the BMC password in SMD for new endpoints only; V(always) also for existing ones.
+    type: str
+    choices: [always, on_create]
+    default: on_create
+  workers:
+    description: BMCs read at the same time.
+    type: int
+    default: 32
+  port:
+    description: TCP port of the Redfish service, for targets without one.
+    type: int
+    default: 443
+  collect_chassis:
+    description:
+      - Also read every chassis of each BMC (one request per chassis) and return C(uri), C(type) and C(power_state)
+        of each in RV(bmcs[].chassis). Nodes and NICs come from systems and managers, so this is off by default;
+        the V(cray_ex_cc) profile (a chassis controller, whose blades are chassis) always reads them.
+    type: bool
+    default: false
+  fail_on_error:
+    description:
+      - V(never) reports failed BMCs in RV(bmcs) and succeeds; V(any) fails the task when any BMC failed
+        (after writing the others); V(all) fails only if no BMC could be read.
+    type: str
+    choices: [never, any, all]
+    default: never
+"""

@@ -83,13 +83,13 @@ class BmcError(Exception):
 
 
 def normalize_mac(value):
-    """A MAC in lower-case colon form, or None for what BMCs put there when they have none."""
+    """:func:`resource.normalize_mac`, but None (not an error) for what BMCs put there when they have none."""
     if not isinstance(value, str) or value.strip().lower() in _NOT_A_MAC:
         return None
-    hexes = re.sub(r"[:\-.\s]", "", value.strip().lower())
-    if not re.match(r"^[0-9a-f]{12}$", hexes):
+    try:
+        return resource.normalize_mac(value)
+    except ValueError:
         return None
-    return ":".join(hexes[i:i + 2] for i in range(0, 12, 2))
 
 
 def first_ipv4(nic):
