@@ -19,8 +19,9 @@ try:
 except ImportError:  # pragma: no cover
     yaml = None
 
-from ansible_collections.cscs.openchami.plugins.module_utils.connection import Connection, connection_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 from ansible_collections.cscs.openchami.plugins.module_utils.resource import ApplyError, ValidationError
+from ansible_collections.cscs.openchami.plugins.module_utils.connection import Connection, connection_argument_spec
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError)
 
@@ -128,3 +129,21 @@ class OpenCHAMIModule(AnsibleModule):
         result.setdefault("error", exc.to_dict())
         result.setdefault("changed", self.write_count() > 0)
         self.fail_json(msg=str(exc), **result)
+
+
+def run_set_module(kind):
+    """The whole of smd_group and smd_partition: argument spec, plan, apply, result."""
+    options = {kind.key: dict(type="str", required=True), "description": dict(type="str"),
+               "tags": dict(type="list", elements="str"), "members": dict(type="list", elements="str")}
+    if "exclusiveGroup" in kind.extra_fields:
+        options["exclusive_group"] = dict(type="str")
+    module = OpenCHAMIModule(argument_spec={
+        kind.param: dict(type="list", elements="dict", options=options),
+        "members_mode": dict(type="str", choices=["exact", "add", "remove"], default="exact"),
+        "state": dict(type="str", choices=["present", "absent"], default="present"),
+        "src": src_option(),
+    }, required_one_of=[(kind.param, "src")], mutually_exclusive=[(kind.param, "src")])
+    with module.guard():
+        the_plan = smd.plan_sets(smd.SMD(module.client("smd")), kind, module.items(kind.param),
+                                 module.params["members_mode"], module.params["state"], module.check_mode)
+    module.exit_json(**resource.result(the_plan, **{kind.param: the_plan.resources()}))

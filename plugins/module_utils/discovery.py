@@ -15,7 +15,7 @@ import ipaddress
 import json
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import redfish, resource, smd, xname
+from ansible_collections.cscs.openchami.plugins.module_utils import redfish, redfish_module, resource, smd, xname
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 
 
@@ -204,10 +204,10 @@ def main():
         fail_on_error=dict(type="str", choices=["never", "any", "all"], default="never"),
         collect_chassis=dict(type="bool", default=False),
     )
-    spec.update(redfish.bmc_argument_spec())
+    spec.update(redfish_module.bmc_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec)
     p = module.params
-    redfish.hide_target_passwords(module)
+    redfish_module.hide_target_passwords(module)
     with module.guard():
         # every target and every xname is checked before any BMC is contacted
         errors = []

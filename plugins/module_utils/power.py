@@ -5,7 +5,7 @@
 the nodes' BMCs over Redfish (addresses and credentials from SMD) where no power-control service is configured.
 
 Both return one result per node (``name``, ``status`` ok/failed/timeout, ``changed``, ``before``, ``after``,
-``message``) for :func:`redfish.exit_with_results`.
+``message``) for :func:`redfish_module.exit_with_results`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.cscs.openchami.plugins.module_utils import pcs, redfish
+from ansible_collections.cscs.openchami.plugins.module_utils import pcs, redfish, redfish_module
 
 # PCS operation -> the Redfish ResetType the fallback sends (init: see fallback_reset)
 FALLBACK_RESET = {"on": "On", "off": "ForceOff", "soft-off": "GracefulShutdown", "force-off": "ForceOff",
@@ -76,7 +76,7 @@ def through_redfish(module, choose, wait=True, timeout=300):
                     "message": "still %s after %ds (waiting for %s)" % (after, timeout, end_state)}
         return {"after": after}
 
-    selected = redfish.selected_systems(module)
+    selected = redfish_module.selected_systems(module)
     results = redfish.for_each_system(params, selected, act)
     if not module.check_mode:
         redfish.follow_up(params, selected, results, settle)

@@ -12,7 +12,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, xname
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 
 COMPONENT_FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", "Role", "SubRole", "NID",
@@ -269,24 +268,6 @@ class SetKind:
         self.put_members = put_members
         self.check_name = check_name
         self.noun = param[:-1]
-
-
-def run_set_module(kind):
-    """The whole of smd_group and smd_partition: argument spec, plan, apply, result."""
-    options = {kind.key: dict(type="str", required=True), "description": dict(type="str"),
-               "tags": dict(type="list", elements="str"), "members": dict(type="list", elements="str")}
-    if "exclusiveGroup" in kind.extra_fields:
-        options["exclusive_group"] = dict(type="str")
-    module = OpenCHAMIModule(argument_spec={
-        kind.param: dict(type="list", elements="dict", options=options),
-        "members_mode": dict(type="str", choices=["exact", "add", "remove"], default="exact"),
-        "state": dict(type="str", choices=["present", "absent"], default="present"),
-        "src": src_option(),
-    }, required_one_of=[(kind.param, "src")], mutually_exclusive=[(kind.param, "src")])
-    with module.guard():
-        the_plan = plan_sets(SMD(module.client("smd")), kind, module.items(kind.param), module.params["members_mode"],
-                             module.params["state"], module.check_mode)
-    module.exit_json(**resource.result(the_plan, **{kind.param: the_plan.resources()}))
 
 
 _LABEL = re.compile(r"^[-a-z0-9:._]+$")

@@ -119,7 +119,7 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import pcs, power, redfish
+from ansible_collections.cscs.openchami.plugins.module_utils import pcs, power, redfish_module
 
 
 def main():
@@ -130,7 +130,7 @@ def main():
         backend=dict(type="str", choices=["auto", "pcs", "redfish"], default="auto"),
         workers=dict(type="int", default=32),
     )
-    spec.update(redfish.bmc_argument_spec())
+    spec.update(redfish_module.bmc_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec)
     p = module.params
     with module.guard():
@@ -141,7 +141,7 @@ def main():
             results, _transition = power.through_pcs(module, p["state"], p["nodes"], p["wait_timeout"])
         else:
             results = power.through_redfish_like_pcs(module, p["state"], p["wait_timeout"])
-    redfish.exit_with_results(module, results)
+    redfish_module.exit_with_results(module, results)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import redfish
+from ansible_collections.cscs.openchami.plugins.module_utils import redfish, redfish_module
 
 ENABLED = {"once": "Once", "continuous": "Continuous", "disabled": "Disabled"}
 MODE = {"uefi": "UEFI", "legacy": "Legacy"}
@@ -112,8 +112,8 @@ def main():
         mode=dict(type="str", choices=sorted(MODE)),
         unsupported=dict(type="str", choices=["fail", "boot_order"], default="fail"),
     )
-    spec.update(redfish.bmc_argument_spec())
-    spec.update(redfish.selection_argument_spec())
+    spec.update(redfish_module.bmc_argument_spec())
+    spec.update(redfish_module.selection_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
     p = module.params
     wanted = {"BootSourceOverrideTarget": redfish.BOOT_TARGETS[p["target"]],
@@ -162,8 +162,8 @@ def main():
         return {"changed": True, "method": "override", "before": before, "after": after}
 
     with module.guard():
-        results = redfish.for_each_system(p, redfish.selected_systems(module), act)
-    redfish.exit_with_results(module, results)
+        results = redfish.for_each_system(p, redfish_module.selected_systems(module), act)
+    redfish_module.exit_with_results(module, results)
 
 
 if __name__ == "__main__":

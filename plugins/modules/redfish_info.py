@@ -64,7 +64,7 @@ nodes:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import redfish
+from ansible_collections.cscs.openchami.plugins.module_utils import redfish, redfish_module
 
 
 def describe(bmc, system, _entry):
@@ -78,11 +78,11 @@ def describe(bmc, system, _entry):
 
 
 def main():
-    spec = redfish.bmc_argument_spec()
-    spec.update(redfish.selection_argument_spec())
+    spec = redfish_module.bmc_argument_spec()
+    spec.update(redfish_module.selection_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
     with module.guard():
-        results = redfish.for_each_system(module.params, redfish.selected_systems(module), describe)
+        results = redfish.for_each_system(module.params, redfish_module.selected_systems(module), describe)
     module.exit_json(changed=False, nodes=results)
 
 

@@ -98,7 +98,7 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import power, redfish
+from ansible_collections.cscs.openchami.plugins.module_utils import power, redfish_module
 
 RESET_OF = {"on": "On", "off": "ForceOff", "soft_off": "GracefulShutdown", "restart": "ForceRestart",
             "soft_restart": "GracefulRestart", "power_cycle": "PowerCycle"}
@@ -111,8 +111,8 @@ def main():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     )
-    spec.update(redfish.bmc_argument_spec())
-    spec.update(redfish.selection_argument_spec())
+    spec.update(redfish_module.bmc_argument_spec())
+    spec.update(redfish_module.selection_argument_spec())
     module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
     p = module.params
 
@@ -123,7 +123,7 @@ def main():
 
     with module.guard():
         results = power.through_redfish(module, choose, p["wait"], p["wait_timeout"])
-    redfish.exit_with_results(module, results)
+    redfish_module.exit_with_results(module, results)
 
 
 if __name__ == "__main__":

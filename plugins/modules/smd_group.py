@@ -114,10 +114,11 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils import smd
+from ansible_collections.cscs.openchami.plugins.module_utils.common import run_set_module
 
 
 def main():
-    smd.run_set_module(smd.GROUPS)
+    run_set_module(smd.GROUPS)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ansible_collections.cscs.openchami.plugins.module_utils.connection import OPTIONS, resolve_options
-from ansible_collections.cscs.openchami.plugins.module_utils.redfish import bmc_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils.redfish_module import bmc_argument_spec
 from ansible_collections.cscs.openchami.tests.unit.utils import awx
 
 try:
