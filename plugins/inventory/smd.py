@@ -42,10 +42,18 @@ options:
         connection options, which override the top-level ones for that instance.
       - Without it, one instance is read with the top-level options, named after the cluster they resolve to
         (O(cluster), E(OPENCHAMI_CLUSTER) or the ochami configuration's default cluster), else V(default).
-      - An instance that cannot be read gives a warning and the others still load, unless O(strict=true).
+      - An instance that cannot be read gives a warning and the others still load, unless
+        O(fail_on_instance_error=true).
     type: list
     elements: dict
     default: []
+  fail_on_instance_error:
+    description:
+      - Fail the whole inventory when one of several O(instances) cannot be read, instead of warning and loading
+        the others. A single instance that cannot be read always fails.
+      - Not to be confused with O(strict), which is about C(compose), C(groups) and C(keyed_groups) only.
+    type: bool
+    default: false
   type:
     description: SMD component types to include.
     type: list
@@ -419,7 +427,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             found, errors = self._read(instances)
             for name in sorted(errors):
                 message = "OpenCHAMI instance %s could not be read: %s" % (name, errors[name])
-                if self.get_option("strict") or len(instances) == 1:
+                if self.get_option("fail_on_instance_error") or len(instances) == 1:
                     raise AnsibleError(message)
                 self.display.warning(message)
             data = found
