@@ -163,3 +163,17 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def still_fresh(state_dir: Path | str, token: str, margin: int = 12 * 3600) -> bool:
+    """Whether ``token`` was signed with the lab's current key and has ``margin`` seconds left before its
+    session ends (TokenSmith refuses a token past ``session_exp``, 24 h after it was issued)."""
+    try:
+        header, payload = [json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+                           for part in token.strip().split(".")[:2]]
+    except (ValueError, TypeError):
+        return False
+    if header.get("kid") != public_jwk(load_key(state_dir))["kid"]:
+        return False
+    ends = min(payload.get("exp") or 0, payload.get("session_exp") or 0)
+    return ends - time.time() > margin

@@ -554,9 +554,13 @@ class Lab:
     # ------------------------------------------------------------------ generated files
     def write_files(self, names: list[str], bmcs: int, mockups) -> dict:
         """lab.json, lab.env, the access token, the ochami config, the BMC CA bundle, inventories/lab/."""
-        token = self.mint(lifetime=ACCESS_TOKEN_LIFETIME)
+        # the token of the last `up` is kept while it is fresh: a shell (or a test) that read lab.env keeps a
+        # token equal to the file's, and `up` twice writes the same files
         token_file = self.state / "access-token"
-        _write_private(token_file, token + "\n")
+        token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else ""
+        if not labjwt.still_fresh(self.state, token):
+            token = self.mint(lifetime=ACCESS_TOKEN_LIFETIME)
+            _write_private(token_file, token + "\n")
         urls = {name: self.url(name) for name in names if name in SERVICES}
         bmc_list = []
         cafiles = []

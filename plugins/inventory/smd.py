@@ -21,7 +21,7 @@ description:
   - Inventory files must end in C(.smd.yml) or C(.smd.yaml).
   - Every connection option can come from the environment (for example from an AWX custom credential).
   - Host names never silently merge two components. When a name is already taken (two nodes with one NID and
-    O(hostnames=nid), a template giving one name twice, or the same xname in two instances), the first host keeps
+    O(hostnames=nid), a template giving one name twice, or the same xname in two instances), the first host (in xname order) keeps
     it and the next is named after its xname (within one instance) or C(<instance>_<name>) (across instances);
     a warning names both components, and both hosts are in the group C(hostname_collisions).
 author:
@@ -180,7 +180,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.cscs.openchami.plugins.module_utils import smd as smd_api
 from ansible_collections.cscs.openchami.plugins.module_utils.connection import Connection, connection_argument_spec
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
-from ansible_collections.cscs.openchami.plugins.module_utils.xname import XnameError, parent
+from ansible_collections.cscs.openchami.plugins.module_utils.xname import XnameError, natural_key, parent
 
 FILTERS = ("type", "role", "subrole", "state", "arch", "class", "group", "partition")
 KINDS = ("components", "interfaces", "groups", "partitions")
@@ -330,7 +330,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             nics_of = {}
             for nic in smd_api.normalize_interfaces(found["interfaces"] or []):
                 nics_of.setdefault(nic["ComponentID"], []).append(nic)
-            for comp in found["components"] or []:
+            # in xname order, not SMD's (which varies): of two components that want one host name, the first
+            # in xname order keeps it, run after run
+            for comp in sorted(found["components"] or [], key=lambda c: natural_key(str(c.get("ID") or ""))):
                 xname = comp.get("ID")
                 if not xname:
                     continue
