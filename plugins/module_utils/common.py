@@ -43,10 +43,16 @@ def node_selector_options():
 
 
 class OpenCHAMIModule(AnsibleModule):
-    """AnsibleModule with the connection options and one :class:`Connection`."""
+    """AnsibleModule with the connection options and one :class:`Connection`.
+
+    A subclass for another system (the CSM modules) sets ``connection_spec`` to its own connection options and
+    keeps the rest: the requests check, :meth:`guard`, :meth:`items`.
+    """
+
+    connection_spec = staticmethod(connection_argument_spec)
 
     def __init__(self, argument_spec=None, **kwargs):
-        spec = connection_argument_spec()
+        spec = self.connection_spec()
         spec.update(argument_spec or {})
         kwargs.setdefault("supports_check_mode", True)
         super(OpenCHAMIModule, self).__init__(argument_spec=spec, **kwargs)

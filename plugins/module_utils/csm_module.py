@@ -7,13 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
-
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.cscs.openchami.plugins.module_utils.csm import DEFAULT_API_URL, DEFAULT_CLIENT_ID, CsmClient
-from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
+from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 
 
 def csm_argument_spec():
@@ -32,36 +30,20 @@ def csm_argument_spec():
     )
 
 
-class CsmModule(AnsibleModule):
-    """AnsibleModule with the CSM connection options and one :class:`CsmClient`."""
+class CsmModule(OpenCHAMIModule):
+    """The module base class with the CSM connection options and one :class:`CsmClient` (guard() and the rest
+    are OpenCHAMIModule's)."""
 
-    def __init__(self, argument_spec=None, **kwargs):
-        spec = csm_argument_spec()
-        spec.update(argument_spec or {})
-        kwargs.setdefault("supports_check_mode", True)
-        super(CsmModule, self).__init__(argument_spec=spec, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-        self._csm = None
+    connection_spec = staticmethod(csm_argument_spec)
 
     @property
     def csm(self):
-        if self._csm is None:
+        if getattr(self, "_csm", None) is None:
             try:
-                self._csm = CsmClient.from_params(self.params)
+                self._csm = CsmClient.from_params(self.params)  # pylint: disable=attribute-defined-outside-init
             except ApiError as exc:
                 self.fail_json(msg=str(exc))
         return self._csm
-
-    @contextlib.contextmanager
-    def guard(self):
-        """Bad input and API failures become fail_json: no traceback, no secret."""
-        try:
-            yield
-        except ValidationError as exc:
-            self.fail_json(msg=str(exc), errors=exc.errors)
-        except ApiError as exc:
-            self.fail_json(msg=str(exc), error=exc.to_dict())
 
 
 def artifact_rewrite_option():
