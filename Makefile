@@ -53,13 +53,15 @@ units: venv collection-tree
 	$(ANSIBLE_TEST) units --local --python 3.11 --color no $(QUIET)
 
 # What the lab needs from the system: PostgreSQL server binaries, haproxy and Maven with Java 17 (Debian; Maven
-# fetches Keycloak from Maven Central), and Go (the machine's).
+# fetches Keycloak from Maven Central), Slurm 22.05 (slurm-wlm: slurmctld, slurmd, scontrol), and Go (the machine's).
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 	@command -v haproxy >/dev/null || ls /usr/sbin/haproxy >/dev/null 2>&1 || { apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; }
 	@command -v mvn >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q maven; }
+	@command -v slurmctld >/dev/null || ls /usr/sbin/slurmctld >/dev/null 2>&1 || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slurmctld slurmd slurm-client; }
 	@command -v go >/dev/null || { echo "Go (1.26 or later) is needed to build the OpenCHAMI services" >&2; exit 1; }
 
 integration: venv system-deps

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``python -m lab``: the local OpenCHAMI lab.
 
-    python -m lab up [--services smd,bss,...] [--bmcs N] [--mockups ex425,gigabyte|all]
+    python -m lab up [--services smd,bss,...] [--bmcs N] [--mockups ex425,gigabyte|all] [--csm] [--slurm] [--nodeboot]
     python -m lab down [--wipe]
     python -m lab status [--json]
     python -m lab env
@@ -40,7 +40,8 @@ def _csv(value: str) -> list[str]:
 def cmd_up(args) -> int:
     """Start (or complete) the lab."""
     Lab().up(services=_csv(args.services) if args.services else None, bmcs=args.bmcs,
-             mockups=_csv(args.mockups) if args.mockups else (), csm=args.csm)
+             mockups=_csv(args.mockups) if args.mockups else (), csm=args.csm, slurm=args.slurm,
+             nodeboot=args.nodeboot)
     return 0
 
 
@@ -124,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--mockups", help="comma-separated Redfish mockups to serve, or 'all'")
     up.add_argument("--csm", action="store_true",
                     help="also the CSM side: Keycloak, HSM, BSS, SLS/BOS/IMS/CFS/PCS emulators, haproxy gateway")
+    up.add_argument("--slurm", action="store_true",
+                    help="also Slurm: slurmctld and a slurmd per compute node of the CSM seed (SLURM_CONF in lab.env)")
+    up.add_argument("--nodeboot", action="store_true",
+                    help="also the node-boot simulator: the BMCs' nodes fetch their boot script from BSS when powered on")
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="stop every process the lab started and PostgreSQL")
     down.add_argument("--wipe", action="store_true", help="also delete the state directory")

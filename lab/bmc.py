@@ -176,7 +176,7 @@ def write_htpasswd(path: Path, user: str, password: str) -> None:
 
 
 def prepare_sushy(state_dir: Path, index: int, ip: str, user: str, password: str,
-                  systems: list[dict] | None = None) -> dict:
+                  systems: list[dict] | None = None, notify_url: str | None = None) -> dict:
     """Prepare sushy-tools emulator number ``index`` on ``https://ip`` (port 443) in ``state_dir/bmc-<index>/``.
 
     Writes a fresh emulator config (fake driver), an htpasswd file, a TLS certificate for
@@ -186,11 +186,15 @@ def prepare_sushy(state_dir: Path, index: int, ip: str, user: str, password: str
 
     ``systems`` are sushy fake-driver systems (``uuid``, ``name``, ``power_state``,
     ``nics: [{mac, ip}]``, ...); default: :func:`default_systems` of ``index``.
+    ``notify_url``: sushy PUTs every change of a system there (``external_notifier``; the node-boot simulator,
+    lab/nodeboot.py); without it nothing is notified.
     """
     systems = default_systems(index) if systems is None else [dict(system) for system in systems]
     if not systems:
         raise ValueError("a sushy BMC needs at least one system")
     for system in systems:
+        if notify_url:  # every system tells the node-boot simulator
+            system["external_notifier"] = True
         system.setdefault("external_notifier", False)
         system.setdefault("power_state", "Off")
         system.setdefault("nics", [])
@@ -220,8 +224,8 @@ def prepare_sushy(state_dir: Path, index: int, ip: str, user: str, password: str
         # Only the config key selects the fake driver (the environment variable is ignored).
         "SUSHY_EMULATOR_FAKE_DRIVER": True,
         "SUSHY_EMULATOR_FAKE_SYSTEMS": systems,
-        # Nothing listens there; set anyway so a system with external_notifier does not hang.
-        "EXTERNAL_NOTIFICATION_URL": "http://127.0.0.1:9",
+        # Without a notify_url nothing listens there; set anyway so a system with external_notifier does not hang.
+        "EXTERNAL_NOTIFICATION_URL": notify_url or "http://127.0.0.1:9",
     }
     lines = [f"# sushy-tools emulator config for lab BMC {index} ({ip}); written by lab/bmc.py, rewritten on every start"]
     lines += [f"{key} = {pprint.pformat(value, width=120, sort_dicts=False)}" for key, value in settings.items()]

@@ -203,16 +203,26 @@ class CsmSide:
                 "BSS_DBUSER": user, "BSS_DBPASS": password, "BSS_INSECURE": "true"}
         env = dict(base, BSS_USESQL="true", BSS_HTTP_LISTEN=f"{self.host}:{port}",
                    BSS_ADVERTISE_ADDRESS=f"{self.host}:{port}", HSM_URL=self.url("csm-hsm"),
-                   BSS_JWKS_URL=self.jwks_url, BSS_OAUTH2_ADMIN_BASE_URL=self.lab.url("auth"),
-                   BSS_OAUTH2_PUBLIC_BASE_URL=self.lab.url("auth"), BSS_AUTH_RETRY_WAIT="1", BSS_SQL_RETRY_WAIT="1")
+                   # its calls to csm-hsm carry a Keycloak token, which the emulator's /lab/token hands out
+                   BSS_JWKS_URL=self.jwks_url, BSS_OAUTH2_ADMIN_BASE_URL=self.url("csm-emulator") + "/lab",
+                   BSS_OAUTH2_PUBLIC_BASE_URL=self.url("csm-emulator") + "/lab", BSS_AUTH_RETRY_WAIT="1",
+                   BSS_SQL_RETRY_WAIT="1",
+                   # CSM's BSS presigns the s3:// kernel and initrd of a boot script (offline, with these keys) for
+                   # the emulator's S3; without them it answers no boot script ("static credentials are empty")
+                   S3_ENDPOINT=self.url("csm-emulator") + "/s3", S3_ACCESS_KEY="lab-s3", S3_SECRET_KEY="lab-s3-key")
 
         def prepare():
             self.lab.pg.ensure_database(*DB["csm-bss"])
-            init = dict(base, BSS_MIGRATIONDIR=str(self.lab._module_dir(entry) / "migrations" / "postgres"))  # pylint: disable=protected-access
+            migrations = self.lab._module_dir(entry) / "migrations" / "postgres"  # pylint: disable=protected-access
+            from lab.services import bss_schema_step  # pylint: disable=import-outside-toplevel
+            init = dict(base, BSS_MIGRATIONDIR=str(migrations), BSS_DBSTEP=bss_schema_step(migrations))
             self.lab._run_init("csm-bss-init", [str(self.lab.binary("bss", "bss-init"))], self.lab._env(init))  # pylint: disable=protected-access
             cwd.mkdir(parents=True, exist_ok=True)
             (cwd / ".version").write_text(entry.version + "\n", encoding="utf-8")
-        return Proc("csm-bss", [str(self.lab.binary("bss", "boot-script-service"))], self.lab._env(env), cwd,  # pylint: disable=protected-access
+        # the token base also as flags: a csm-bss started before it moved there is restarted (`up` compares argv)
+        argv = [str(self.lab.binary("bss", "boot-script-service")), "-oauth2-admin-base-url", env["BSS_OAUTH2_ADMIN_BASE_URL"],
+                "-oauth2-public-base-url", env["BSS_OAUTH2_PUBLIC_BASE_URL"]]
+        return Proc("csm-bss", argv, self.lab._env(env), cwd,  # pylint: disable=protected-access
                     lambda: runtime.http_ok(url + "/boot/v1/service/status"), "GET /boot/v1/service/status", url,
                     (self.host, port), entry.version, meta={"ready_url": url + "/boot/v1/service/status"},
                     prepare=prepare)
@@ -223,7 +233,9 @@ class CsmSide:
         url = self.url("csm-emulator")
         seed_file = self.dir / "seed.json"
         argv = [sys.executable, "-m", "lab.csm_emulator", "--listen", f"{self.host}:{port}", "--seed", str(seed_file),
-                "--jwks-url", self.jwks_url, "--record", str(self.dir / "exchanges.jsonl"), "--rev", _code_rev(csm_emulator, csm_seed) + f"-{nodes()}"]
+                "--jwks-url", self.jwks_url, "--record", str(self.dir / "exchanges.jsonl"), "--rev", _code_rev(csm_emulator, csm_seed) + f"-{nodes()}",
+                "--token-source", f"{self.keycloak_base}/realms/{REALM}/protocol/openid-connect/token", CLIENT_ID,
+                str(self.state / "csm" / "client-secret")]
 
         def prepare():
             seed_file.write_text(json.dumps(csm_seed.generate(nodes())), encoding="utf-8")
@@ -395,7 +407,7 @@ class CsmSide:
         ids = [c["ID"] for c in session.get(hsm + "/State/Components", timeout=30).json().get("Components") or []]
         if ids:
             session.post(hsm + "/locks/unlock", json={"ComponentIDs": ids, "ProcessingModel": "flexible"}, timeout=30)
-        for path in ("/State/Components", "/Inventory/EthernetInterfaces"):
+        for path in ("/State/Components", "/Inventory/EthernetInterfaces", "/Inventory/RedfishEndpoints"):
             session.delete(hsm + path, timeout=60)
         for group in session.get(hsm + "/groups", timeout=30).json() or []:
             session.delete(hsm + "/groups/" + group["label"], timeout=30)

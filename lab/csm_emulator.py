@@ -165,6 +165,7 @@ class Handler(BaseHTTPRequestHandler):
     state: State
     verifier: Verifier
     record: str | None = None
+    token_source: list | None = None
     record_lock = threading.Lock()
 
     def log_message(self, fmt, *args):  # one line per request in the lab log
@@ -214,6 +215,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.seed = csm_seed.generate(int(nodes))
             self.state.reset()
             return self._send(204)
+        if path == "/lab/token" and method == "POST" and self.token_source:
+            # csm-bss fetches its token for csm-hsm here (BSS posts to <oauth2 base>/token without credentials,
+            # as to OpenCHAMI's opaal): a Keycloak client-credentials token of the lab's admin-client
+            token_url, client_id, secret_file = self.token_source
+            with open(secret_file, encoding="utf-8") as handle:
+                secret = handle.read().strip()
+            answer = requests.post(token_url, data={"grant_type": "client_credentials"}, auth=(client_id, secret),
+                                   timeout=30)
+            return self._send(answer.status_code, answer.json())
         if path == "/lab/cfs-page-limit" and method == "PUT":
             self.state.cfs_limit = int(self._body()["limit"])
             return self._send(204)
@@ -527,6 +537,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jwks-url", help="verify bearer tokens against this JWKS (Keycloak's realm keys)")
     parser.add_argument("--rev", help="code revision (lets `lab up` notice a change)")
     parser.add_argument("--record", help="append every answer (method, path, status, body) to this JSON-lines file")
+    parser.add_argument("--token-source", nargs=3, metavar=("TOKEN_URL", "CLIENT_ID", "SECRET_FILE"),
+                        help="serve POST /lab/token: a client-credentials token from Keycloak (for csm-bss)")
     args = parser.parse_args(argv)
     with open(args.seed, encoding="utf-8") as handle:
         seed = json.load(handle)
@@ -534,6 +546,7 @@ def main(argv=None) -> int:
     Handler.state = State(seed)
     Handler.verifier = Verifier(args.jwks_url)
     Handler.record = args.record
+    Handler.token_source = args.token_source
     server = ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True
     print(f"CSM emulator (SLS, BOS, IMS, CFS, PCS) on http://{args.listen}", flush=True)

@@ -35,7 +35,9 @@ from lab import bmc as labbmc
 from lab import csm as labcsm
 from lab import build as labbuild
 from lab import jwt as labjwt
+from lab import nodeboot as labnodeboot
 from lab import pcs as labpcs
+from lab import slurm as labslurm
 from lab import runtime
 from lab.postgres import Cluster
 from lab.runtime import LabError
@@ -59,6 +61,10 @@ DEFAULT_PORTS = {
     "csm-bss": 27784,
     "csm-sls": 27785,  # only with LAB_CSM_SLS_BIN (a real hms-sls built by hand)
     "keycloak-management": 27786,  # Keycloak's management interface (9000 by default)
+    # Slurm (`up --slurm`, lab/slurm.py): slurmctld, and the first of the slurmds' ports (one per Slurm node)
+    "slurmctld": 27787,
+    "slurmd": 27800,
+    "nodeboot": 27788,  # lab/nodeboot.py, the node-boot simulator (`up --nodeboot`)
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
 SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control")
@@ -129,6 +135,7 @@ class Lab:
         self.ports = {name: port_of(name) for name in DEFAULT_PORTS}
         self.out = out
         self._pg: Cluster | None = None
+        self.nodeboot = runtime.is_running(self.state, "nodeboot")  # the BMCs notify the node-boot simulator
         self.started: list[str] = []  # what the last `up` started (postgres included)
 
     @property
@@ -220,6 +227,7 @@ class Lab:
             migrations = self._module_dir(entry) / "migrations" / "postgres"
             init_env = self._bss_env()
             init_env["BSS_MIGRATIONDIR"] = str(migrations)
+            init_env["BSS_DBSTEP"] = bss_schema_step(migrations)
             self._run_init("bss-init", [str(self.binary("bss", "bss-init"))], self._env(init_env))
             cwd.mkdir(parents=True, exist_ok=True)
             # GET /boot/v1/service/version reads ./.version (the container image ships one)
@@ -289,12 +297,43 @@ class Lab:
         ip = bmc_ip(index)
         holder: dict = {}
 
+        notify = f"{self.url('nodeboot')}/notify/{name}" if self.nodeboot else None
+
         def prepare():
-            info = labbmc.prepare_sushy(self.state / "bmcs", index, ip, BMC_USER, self.bmc_password, None)
+            info = labbmc.prepare_sushy(self.state / "bmcs", index, ip, BMC_USER, self.bmc_password, None, notify)
             holder.update(info)
         # argv/env are only known after prepare (which resets the BMC's state): filled in by _start
         return Proc(name, [], {}, self.state / "bmcs", lambda: self._https_ready(name, holder), "GET /redfish/v1", f"https://{ip}", (ip, 443),
-                    meta={"kind": "bmc", "index": index, "ip": ip, "holder": holder}, prepare=prepare)
+                    meta={"kind": "bmc", "index": index, "ip": ip, "holder": holder, "notify": notify}, prepare=prepare)
+
+    def _nodeboot(self) -> Proc:
+        """The node-boot simulator (lab/nodeboot.py): the BMCs' nodes fetch their boot script when powered on."""
+        port = self.ports["nodeboot"]
+        url = self.url("nodeboot")
+        folder = self.state / "nodeboot"
+        config = {"openchami": {"smd": self.url("smd") + "/hsm/v2", "bss": self.url("bss") + "/boot/v1",
+                                "by": os.environ.get("LAB_NODEBOOT_OPENCHAMI_BY") or "mac"},
+                  "csm": None, "fail_file": str(folder / "fail"), "boots_file": str(folder / "boots.jsonl"),
+                  "bmcs": {name: {"url": record["url"], "cafile": record["cafile"], "user": BMC_USER,
+                                  "password": self.bmc_password}
+                           for name, record in sorted(runtime.records(self.state).items()) if record.get("kind") == "bmc"}}
+        csm_side = labcsm.CsmSide(self)
+        if csm_side.running():
+            info = csm_side.info()
+            config["csm"] = {"hsm": info["hsm_url"] + "/hsm/v2", "bss": info["api_url"] + "/bss/boot/v1", "by": "name",
+                             "token_url": info["token_url"], "client_id": info["client_id"],
+                             "secret_file": info["client_secret_file"]}
+        text = json.dumps(config, indent=2, sort_keys=True)
+        code = hashlib.sha256(Path(labnodeboot.__file__).read_bytes() + text.encode()).hexdigest()[:12]
+
+        def prepare():
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_private(folder / "config.json", text)
+        argv = [sys.executable, "-m", "lab.nodeboot", "--listen", f"{HOST}:{port}", "--config",
+                str(folder / "config.json"), "--rev", code]
+        return Proc("nodeboot", argv, self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}),
+                    runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/health"), "GET /health", url, (HOST, port),
+                    meta={"fail_file": str(folder / "fail"), "boots_file": str(folder / "boots.jsonl")}, prepare=prepare)
 
     def _mockup(self, number: int, name: str, directory: Path) -> Proc:
         ip = runtime.loopback(3, number)
@@ -373,15 +412,19 @@ class Lab:
         return f"the Go module proxy does not serve {entry.module}, so it cannot be built here"
 
     # ------------------------------------------------------------------ up
-    def up(self, services=None, bmcs: int = DEFAULT_BMCS, mockups=(), csm: bool = False) -> dict:  # pylint: disable=invalid-name
+    def up(self, services=None, bmcs: int = DEFAULT_BMCS, mockups=(), csm: bool = False,  # pylint: disable=invalid-name
+           slurm: bool = False, nodeboot: bool = False) -> dict:
         """Start the lab (idempotent). Returns the lab description also written to lab.json.
 
         ``csm``: also the CSM side (Keycloak, HSM, BSS, emulators, gateway; lab/csm.py).
+        ``slurm``: also slurmctld and a slurmd per compute node of the CSM seed (lab/slurm.py).
+        ``nodeboot``: also the node-boot simulator (lab/nodeboot.py); the BMCs then notify it.
         """
         with runtime.locked(self.state):
-            return self._up(services, bmcs, mockups, csm)
+            return self._up(services, bmcs, mockups, csm, slurm, nodeboot)
 
-    def _up(self, services, bmcs: int, mockups, csm: bool = False) -> dict:
+    def _up(self, services, bmcs: int, mockups, csm: bool = False, slurm: bool = False,  # pylint: disable=too-many-arguments
+            nodeboot: bool = False) -> dict:
         started = time.monotonic()
         self.started = []
         self.out(f"lab up (state {self.state})")
@@ -414,6 +457,13 @@ class Lab:
             self.say("postgres", f"started on {HOST}:{self.ports['postgres']}", time.monotonic() - begin)
 
         labjwt.load_key(self.state)
+        # once started, the node-boot simulator is kept up; a BMC started without its notifications is restarted
+        self.nodeboot = nodeboot or self.nodeboot
+        notify = {name: f"{self.url('nodeboot')}/notify/{name}" if self.nodeboot else None for name in
+                  (f"bmc-{index}" for index in range(1, bmcs + 1))}
+        for name, record in runtime.records(self.state).items():
+            if name in notify and runtime.record_alive(record) and record.get("notify") != notify[name]:
+                self.say(name, "node-boot notifications changed: " + runtime.stop(self.state, name))
         self._wave([self._auth()])
         self._wave([self._smd()])
         later = {"smd2": lambda: self._smd("smd2"), "bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
@@ -426,6 +476,11 @@ class Lab:
         self._wave(wave)
         if csm_side:
             csm_side.finish()
+        # like the CSM side, Slurm once started is kept up by a plain `up`
+        if slurm or labslurm.SlurmSide(self).running():
+            labslurm.SlurmSide(self).start()
+        if self.nodeboot:  # last: it is told where the BMCs and the CSM side are
+            self._wave([self._nodeboot()])
         self._stop_extra_bmcs(bmcs, mockups)
         # describe everything that runs, including services an earlier `up` started and this one did not ask for
         running = [name for name in SERVICES if name in names or runtime.is_running(self.state, name)]
@@ -604,6 +659,12 @@ class Lab:
         csm_side = labcsm.CsmSide(self)
         if csm_side.running():
             info["csm"] = csm_side.info()
+        slurm_side = labslurm.SlurmSide(self)
+        if slurm_side.running():
+            info["slurm"] = slurm_side.info()
+        if runtime.is_running(self.state, "nodeboot"):
+            record = runtime.read_record(self.state, "nodeboot")
+            info["nodeboot"] = {"url": record["url"], "fail_file": record["fail_file"], "boots_file": record["boots_file"]}
         (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         exports = {
             "LAB_STATE": self.state, "OCHAMI_CONFIG": ochami, "OPENCHAMI_CLUSTER": CLUSTER,
@@ -617,6 +678,10 @@ class Lab:
             exports[name.upper().replace("-", "_") + "_URL"] = url
         if "csm" in info:
             exports.update(csm_side.exports())
+        if "slurm" in info:
+            exports.update(slurm_side.exports())
+        if "nodeboot" in info:
+            exports.update({"LAB_NODEBOOT_URL": info["nodeboot"]["url"], "LAB_NODEBOOT_FAIL_FILE": info["nodeboot"]["fail_file"]})
         if "power-control" in urls:
             exports["PCS_URL"] = urls["power-control"]
         for name in versions:
@@ -677,11 +742,13 @@ class Lab:
         """What the lab starts for process ``name``."""
         factories = {"auth": self._auth, "smd": self._smd, "smd2": lambda: self._smd("smd2"), "bss": self._bss,
                      "cloud-init": self._cloud_init, "boot-service": self._boot_service,
-                     "power-control": self._power_control}
+                     "power-control": self._power_control, "nodeboot": self._nodeboot}
         if name in factories:
             return factories[name]()
         if name.startswith("bmc-") and name[4:].isdigit():
             return self._bmc(int(name[4:]))
+        if name == "slurmctld" or name.startswith("slurmd-"):
+            return labslurm.SlurmSide(self).definition(name)
         record = runtime.read_record(self.state, name) or {}
         if name.startswith("mockup-") and record.get("mockup"):
             return self._mockup(int(record["ip"].rsplit(".", 1)[1]), name[len("mockup-"):], Path(record["mockup"]))
@@ -732,7 +799,7 @@ class Lab:
         recs = runtime.records(self.state)
         checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
                   "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "pcs": "/readiness",
-                  "auth": "/health"}
+                  "auth": "/health", "nodeboot": "/health"}
         for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
             record = recs.get(name)
             if not record:
@@ -744,6 +811,8 @@ class Lab:
             if alive:
                 if name in checks:
                     ready = runtime.http_ok(record["url"] + checks[name], (200, 204))
+                elif record.get("kind") == "slurm":  # no HTTP: the daemon holding its port is its readiness
+                    ready = True
                 else:
                     ready = runtime.http_ok(record.get("ready_url") or record.get("url", ""),
                                             verify=record.get("cafile") or True)
@@ -757,6 +826,16 @@ class Lab:
                                                 "state": "untracked", "url": " ".join(stray["argv"])[:120],
                                                 "version": "", "expected": False}
         return out
+
+
+def bss_schema_step(migrations: Path) -> str:
+    """The schema step bss-init must migrate to: the number of migrations BSS ships.
+
+    bss-init v1.32.2 migrates a new database all the way up (3: ``endpoint_access`` included), but an existing one
+    to its built-in step 2, which drops ``endpoint_access``: every BSS restart then broke ``/endpoint-history``
+    (500, relation "endpoint_access" does not exist). Telling it the step (``BSS_DBSTEP``) keeps the table.
+    """
+    return str(len(list(Path(migrations).glob("*.up.sql"))))
 
 
 def _bind_of(record: dict) -> tuple:
