@@ -165,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
     state: State
     verifier: Verifier
     record: str | None = None
-    token_source: list | None = None
+    token_source: dict = {}  # url, client_id, secret_file (--token-source)
     record_lock = threading.Lock()
 
     def log_message(self, fmt, *args):  # one line per request in the lab log
@@ -218,11 +218,11 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/lab/token" and method == "POST" and self.token_source:
             # csm-bss fetches its token for csm-hsm here (BSS posts to <oauth2 base>/token without credentials,
             # as to OpenCHAMI's opaal): a Keycloak client-credentials token of the lab's admin-client
-            token_url, client_id, secret_file = self.token_source
-            with open(secret_file, encoding="utf-8") as handle:
+            source = self.token_source
+            with open(source["secret_file"], encoding="utf-8") as handle:
                 secret = handle.read().strip()
-            answer = requests.post(token_url, data={"grant_type": "client_credentials"}, auth=(client_id, secret),
-                                   timeout=30)
+            answer = requests.post(source["url"], data={"grant_type": "client_credentials"},
+                                   auth=(source["client_id"], secret), timeout=30)
             return self._send(answer.status_code, answer.json())
         if path == "/lab/cfs-page-limit" and method == "PUT":
             self.state.cfs_limit = int(self._body()["limit"])
@@ -546,7 +546,7 @@ def main(argv=None) -> int:
     Handler.state = State(seed)
     Handler.verifier = Verifier(args.jwks_url)
     Handler.record = args.record
-    Handler.token_source = args.token_source
+    Handler.token_source = dict(zip(("url", "client_id", "secret_file"), args.token_source or ()))
     server = ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True
     print(f"CSM emulator (SLS, BOS, IMS, CFS, PCS) on http://{args.listen}", flush=True)

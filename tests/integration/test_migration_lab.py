@@ -261,8 +261,7 @@ def test_boot_simulator_follows_the_mac(boot):
     assert (record["dhcp"], record["outcome"], record["requests"]) == (None, "no DHCP answer", [])
 
     # under CSM: HSM holds the node's MAC and its (discovered) BMC; CSM's BSS has its boot parameters (seed)
-    seeded = [i for i in boot.csm.get(boot.hsm + "/Inventory/EthernetInterfaces", params={"ComponentID": NODE},
-                                      timeout=30).json()]
+    seeded = boot.csm.get(boot.hsm + "/Inventory/EthernetInterfaces", params={"ComponentID": NODE}, timeout=30).json()
     for item in seeded:
         assert boot.csm.delete(boot.hsm + "/Inventory/EthernetInterfaces/" + item["ID"], timeout=30).ok
     assert boot.csm.post(boot.hsm + "/Inventory/EthernetInterfaces", json={"MACAddress": mac, "ComponentID": NODE},
