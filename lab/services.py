@@ -35,6 +35,7 @@ from lab import bmc as labbmc
 from lab import csm as labcsm
 from lab import build as labbuild
 from lab import jwt as labjwt
+from lab import metadata_service as labmds
 from lab import pcs as labpcs
 from lab import runtime
 from lab.postgres import Cluster
@@ -59,11 +60,13 @@ DEFAULT_PORTS = {
     "csm-bss": 27784,
     "csm-sls": 27785,  # only with LAB_CSM_SLS_BIN (a real hms-sls built by hand)
     "keycloak-management": 27786,  # Keycloak's management interface (9000 by default)
+    "metadata-service": 27774,  # lab/metadata_service.py, the metadata-service emulator
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
-SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control")
+SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control", "metadata-service")
 DEFAULT_SERVICES = SERVICES + ("bmcs",)
-NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pcs": ("smd",), "power-control": ("smd",)}
+NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pcs": ("smd",), "power-control": ("smd",),
+         "metadata-service": ("smd",)}
 DEFAULT_BMCS = 4
 BMC_USER = "admin"
 BMC_PASSWORD = "lab-bmc-password"
@@ -264,6 +267,16 @@ class Lab:
                     runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url,
                     (HOST, port))
 
+    def _metadata_service(self) -> Proc:
+        """The metadata-service emulator (lab/metadata_service.py): reads nodes from SMD, checks lab tokens."""
+        port = self.ports["metadata-service"]
+        url = self.url("metadata-service")
+        code = hashlib.sha256(Path(labmds.__file__).read_bytes()).hexdigest()[:12]
+        argv = [sys.executable, "-m", "lab.metadata_service", "--listen", f"{HOST}:{port}", "--smd-url",
+                self.url("smd"), "--token-url", self.token_url, "--jwks-url", self.jwks_url, "--rev", code]
+        return Proc("metadata-service", argv, self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}),
+                    runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/health"), "GET /health", url, (HOST, port))
+
     def _power_control(self) -> Proc:
         entry = self.entries["power-control"]
         port = self.ports["power-control"]
@@ -417,7 +430,8 @@ class Lab:
         self._wave([self._auth()])
         self._wave([self._smd()])
         later = {"smd2": lambda: self._smd("smd2"), "bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
-                 "pcs": self._pcs, "power-control": self._power_control}
+                 "pcs": self._pcs, "power-control": self._power_control,
+                 "metadata-service": self._metadata_service}
         wave = [later[name]() for name in names if name in later]
         wave += [self._bmc(index) for index in range(1, bmcs + 1)]
         # a mockup's address depends only on its name (its place in the catalog), not on what else runs
@@ -580,7 +594,8 @@ class Lab:
         ochami = self.state / "ochami-config.yaml"
         cluster = {"enable-auth": True}
         api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud-init", ""),
-               "boot-service": ("boot-service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", "")}
+               "boot-service": ("boot-service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", ""),
+               "metadata-service": ("metadata-service", "")}
         for name, (key, suffix) in api.items():
             if name in urls:
                 cluster[key] = {"uri": urls[name] + suffix}
@@ -634,7 +649,8 @@ class Lab:
         inv.mkdir(parents=True, exist_ok=True)
         service_uris = {}
         api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud_init", ""),
-               "boot-service": ("boot_service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", "")}
+               "boot-service": ("boot_service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", ""),
+               "metadata-service": ("metadata_service", "")}
         for name, (key, suffix) in api.items():
             if name in urls:
                 service_uris[key] = urls[name] + suffix
@@ -732,7 +748,7 @@ class Lab:
         recs = runtime.records(self.state)
         checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
                   "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "pcs": "/readiness",
-                  "auth": "/health"}
+                  "auth": "/health", "metadata-service": "/health"}
         for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
             record = recs.get(name)
             if not record:
