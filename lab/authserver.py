@@ -7,7 +7,7 @@
 
 * ``GET /.well-known/jwks.json`` (also ``/jwks``, ``/keys``): the JWKS (SMD's ``-jwks-url``).
 * ``GET /.well-known/openid-configuration``: issuer, jwks_uri, token_endpoint.
-* ``POST|GET /token`` (also ``/oauth2/token``): ``{"access_token": <RS256 token>, ...}`` for any caller.
+* ``POST|GET /token`` (also ``/oauth2/token``): ``{"access_token": <PS256 token>, ...}`` for any caller.
   This stands in for the OpenCHAMI token endpoint (opaal/hydra) that BSS
   (``BSS_OAUTH2_ADMIN_BASE_URL``) and the cloud-init server (``TOKEN_URL``) ask when SMD answers 401.
   A lab convenience only: it authenticates nobody, so it listens on loopback.
@@ -57,7 +57,7 @@ class Handler(BaseHTTPRequestHandler):
                 "issuer": labjwt.ISSUER,
                 "jwks_uri": self.base_url + "/.well-known/jwks.json",
                 "token_endpoint": self.base_url + "/token",
-                "id_token_signing_alg_values_supported": ["RS256"],
+                "id_token_signing_alg_values_supported": ["PS256"],
             })
         elif path in ("/health", ""):
             self._send(200, {"status": "ok"})

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 CSCS
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""RS256 tokens for the lab: one RSA key per lab state, its JWKS, and a minting helper.
+"""PS256 tokens for the lab: one RSA key per lab state, its JWKS, and a minting helper.
+
+TokenSmith (a lab service) is given this key and serves its JWKS, which every lab service checks; it signs
+PS256, so the lab does too.
 
 The key lives in ``<state>/jwt/signing-key.pem``; its ``kid`` is the RFC 7638 thumbprint
 of the public key, so tokens and the JWKS always agree. Usage::
@@ -71,7 +74,7 @@ def public_jwk(key: rsa.RSAPrivateKey) -> dict:
     numbers = key.public_key().public_numbers()
     core = {"e": _int_b64(numbers.e), "kty": "RSA", "n": _int_b64(numbers.n)}
     kid = _b64(hashlib.sha256(json.dumps(core, separators=(",", ":"), sort_keys=True).encode()).digest())
-    return dict(core, kid=kid, alg="RS256", use="sig")
+    return dict(core, kid=kid, alg="PS256", use="sig")
 
 
 def jwks(state_dir: Path | str) -> dict:
@@ -79,12 +82,22 @@ def jwks(state_dir: Path | str) -> dict:
     return {"keys": [public_jwk(load_key(state_dir))]}
 
 
-def sign(key: rsa.RSAPrivateKey, claims: dict, kid: str | None = None, alg: str = "RS256") -> str:
-    """A compact JWS of ``claims`` signed with ``key`` (RS256)."""
+def write_pkcs1(state_dir: Path | str, path: Path) -> None:
+    """The lab key in PKCS#1 PEM (the form TokenSmith reads), written to ``path`` (mode 0600)."""
+    pem = load_key(state_dir).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+
+
+def sign(key: rsa.RSAPrivateKey, claims: dict, kid: str | None = None, alg: str = "PS256") -> str:
+    """A compact JWS of ``claims`` signed with ``key`` (PS256 as TokenSmith signs; RS256 on request)."""
     header = {"alg": alg, "typ": "JWT", "kid": kid if kid is not None else public_jwk(key)["kid"]}
     signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + "." + \
         _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signature = key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+    pad = padding.PKCS1v15() if alg == "RS256" else padding.PSS(padding.MGF1(hashes.SHA256()), 32)
+    signature = key.sign(signing_input.encode("ascii"), pad, hashes.SHA256())
     return signing_input + "." + _b64(signature)
 
 
@@ -173,7 +186,8 @@ def still_fresh(state_dir: Path | str, token: str, margin: int = 12 * 3600) -> b
                            for part in token.strip().split(".")[:2]]
     except (ValueError, TypeError):
         return False
-    if header.get("kid") != public_jwk(load_key(state_dir))["kid"]:
+    jwk = public_jwk(load_key(state_dir))
+    if header.get("kid") != jwk["kid"] or header.get("alg") != jwk["alg"]:
         return False
     ends = min(payload.get("exp") or 0, payload.get("session_exp") or 0)
     return ends - time.time() > margin

@@ -97,7 +97,7 @@ def supported_transitions(reset_types) -> list[str]:
 
 
 class Jwks:
-    """RS256 verification against a JWKS URL (keys fetched on first use and again for an unknown kid)."""
+    """RS256/PS256 verification against a JWKS URL (keys fetched on first use and again for an unknown kid)."""
 
     def __init__(self, url: str | None):
         self.url = url
@@ -127,9 +127,10 @@ class Jwks:
                 if head.get("kid") not in self.keys:
                     self._load()
                 key = self.keys.get(head.get("kid"))
-            if key is None or head.get("alg") != "RS256":
+            if key is None or head.get("alg") not in ("RS256", "PS256"):
                 return "unknown signing key"
-            key.verify(_b64(sig_b64), (head_b64 + "." + claims_b64).encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+            pad = padding.PKCS1v15() if head["alg"] == "RS256" else padding.PSS(padding.MGF1(hashes.SHA256()), 32)
+            key.verify(_b64(sig_b64), (head_b64 + "." + claims_b64).encode("ascii"), pad, hashes.SHA256())
         except (ValueError, KeyError, InvalidSignature, requests.RequestException):
             return "token is unauthorized"
         stamp = time.time()

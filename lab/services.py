@@ -7,7 +7,8 @@ Start order (each wave is started together, then waited for):
 postgres -> auth (JWKS + token endpoint) -> smd (after smd-init) ->
 bss (after bss-init), cloud-init, boot-service, power-control, emulated BMCs, mockup BMCs.
 
-Authentication: SMD runs with ``-auth-backend tokensmith`` against the lab JWKS, so it checks
+Authentication: TokenSmith (a lab service, given the lab key) serves the lab JWKS.
+SMD runs with ``-auth-backend tokensmith`` against it, so it checks
 signature, expiry, issuer and audience. BSS protects ``/bootparameters`` with the same JWKS.
 Services that call SMD get tokens from the lab token endpoint: BSS through
 ``BSS_OAUTH2_ADMIN_BASE_URL/token``, cloud-init through ``--token-url``, boot-service through
@@ -36,6 +37,7 @@ from lab import csm as labcsm
 from lab import build as labbuild
 from lab import jwt as labjwt
 from lab import nodeboot as labnodeboot
+from lab import metadata_service as labmds
 from lab import pcs as labpcs
 from lab import slurm as labslurm
 from lab import runtime
@@ -65,11 +67,14 @@ DEFAULT_PORTS = {
     "slurmctld": 27787,
     "slurmd": 27800,
     "nodeboot": 27788,  # lab/nodeboot.py, the node-boot simulator (`up --nodeboot`)
+    "metadata-service": 27774,  # lab/metadata_service.py, the metadata-service emulator
+    "tokensmith": 27771,  # TokenSmith (OpenCHAMI v0.2's token service): the JWKS every lab service checks
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
-SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control")
+SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control", "metadata-service")
 DEFAULT_SERVICES = SERVICES + ("bmcs",)
-NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pcs": ("smd",), "power-control": ("smd",)}
+NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pcs": ("smd",), "power-control": ("smd",),
+         "metadata-service": ("smd",)}
 DEFAULT_BMCS = 4
 BMC_USER = "admin"
 BMC_PASSWORD = "lab-bmc-password"
@@ -152,8 +157,8 @@ class Lab:
 
     @property
     def jwks_url(self) -> str:
-        """The lab JWKS."""
-        return self.url("auth") + "/.well-known/jwks.json"
+        """The lab JWKS: TokenSmith's, which holds the lab key (lab/jwt.py)."""
+        return self.url("tokensmith") + "/.well-known/jwks.json"
 
     @property
     def token_url(self) -> str:
@@ -183,6 +188,40 @@ class Lab:
                              "--rev", code],
                     self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}), runtime.REPO_ROOT,
                     lambda: runtime.http_ok(self.url("auth") + "/health"), "GET /health", self.url("auth"), (HOST, port))
+
+    def _tokensmith(self) -> Proc:
+        """TokenSmith, from the Go module proxy: serves the JWKS of the lab key and mints with it.
+
+        It signs with the lab key (lab/jwt.py; it reads PKCS#1 only, so it gets a copy in that form), so the
+        tokens the lab signs itself (expired ones, foreign ones, several audiences: what TokenSmith's local
+        mint cannot make) and the ones TokenSmith mints check against the same JWKS.
+        """
+        entry = self.entries["tokensmith"]
+        port = self.ports["tokensmith"]
+        url = self.url("tokensmith")
+        cwd = self.state / "tokensmith"
+        binary = self.binary("tokensmith")
+
+        def prepare():
+            cwd.mkdir(parents=True, exist_ok=True)
+            labjwt.write_pkcs1(self.state, cwd / "lab-key.pem")
+            if not (cwd / "config.json").exists():
+                subprocess.run([str(binary), "generate-config", "--config", str(cwd / "config.json")], cwd=cwd,
+                               check=True, capture_output=True)
+        argv = [str(binary), "serve", "--port", str(port), "--issuer", labjwt.ISSUER, "--key-file",
+                str(cwd / "lab-key.pem"), "--config", str(cwd / "config.json"), "--enable-local-user-mint",
+                "--rfc8693-bootstrap-store", str(cwd / "bootstrap-tokens"),
+                "--rfc8693-refresh-store", str(cwd / "refresh-tokens")]
+        return Proc("tokensmith", argv, self._env({}), cwd, lambda: runtime.http_ok(url + "/.well-known/jwks.json"),
+                    "GET /.well-known/jwks.json", url, (HOST, port), entry.version, prepare=prepare)
+
+    def mint_with_tokensmith(self, audience: str = "smd", lifetime: int = 3600) -> str:
+        """A token minted by TokenSmith itself (``user-token create``: one audience, its own claims)."""
+        out = subprocess.run([str(self.binary("tokensmith")), "user-token", "create", "--enable-local-user-mint",
+                              "--key-file", str(self.state / "tokensmith" / "lab-key.pem"), "--issuer", labjwt.ISSUER,
+                              "--audience", audience, "--subject", labjwt.SUBJECT, "--scopes", ",".join(labjwt.SCOPES),
+                              "--ttl", f"{lifetime}s"], capture_output=True, text=True, check=True)
+        return out.stdout.split()[-1]
 
     def _smd_env(self, name: str = "smd") -> dict:
         user, password, database = DB[name]
@@ -271,6 +310,16 @@ class Lab:
         return Proc("pcs", argv, self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}),
                     runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url,
                     (HOST, port))
+
+    def _metadata_service(self) -> Proc:
+        """The metadata-service emulator (lab/metadata_service.py): reads nodes from SMD, checks lab tokens."""
+        port = self.ports["metadata-service"]
+        url = self.url("metadata-service")
+        code = hashlib.sha256(Path(labmds.__file__).read_bytes()).hexdigest()[:12]
+        argv = [sys.executable, "-m", "lab.metadata_service", "--listen", f"{HOST}:{port}", "--smd-url",
+                self.url("smd"), "--token-url", self.token_url, "--jwks-url", self.jwks_url, "--rev", code]
+        return Proc("metadata-service", argv, self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}),
+                    runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/health"), "GET /health", url, (HOST, port))
 
     def _power_control(self) -> Proc:
         entry = self.entries["power-control"]
@@ -444,7 +493,7 @@ class Lab:
         if missing:
             raise LabError(f"unknown mockups {missing}; available: {sorted(catalog)}")
 
-        self._build([name for name in names if name in self.entries])
+        self._build(["tokensmith"] + [name for name in names if name in self.entries])
 
         begin = time.monotonic()
         if self.pg.running():
@@ -464,10 +513,11 @@ class Lab:
         for name, record in runtime.records(self.state).items():
             if name in notify and runtime.record_alive(record) and record.get("notify") != notify[name]:
                 self.say(name, "node-boot notifications changed: " + runtime.stop(self.state, name))
-        self._wave([self._auth()])
+        self._wave([self._auth(), self._tokensmith()])
         self._wave([self._smd()])
         later = {"smd2": lambda: self._smd("smd2"), "bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
-                 "pcs": self._pcs, "power-control": self._power_control}
+                 "pcs": self._pcs, "power-control": self._power_control,
+                 "metadata-service": self._metadata_service}
         wave = [later[name]() for name in names if name in later]
         wave += [self._bmc(index) for index in range(1, bmcs + 1)]
         # a mockup's address depends only on its name (its place in the catalog), not on what else runs
@@ -635,7 +685,8 @@ class Lab:
         ochami = self.state / "ochami-config.yaml"
         cluster = {"enable-auth": True}
         api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud-init", ""),
-               "boot-service": ("boot-service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", "")}
+               "boot-service": ("boot-service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", ""),
+               "metadata-service": ("metadata-service", "")}
         for name, (key, suffix) in api.items():
             if name in urls:
                 cluster[key] = {"uri": urls[name] + suffix}
@@ -699,7 +750,8 @@ class Lab:
         inv.mkdir(parents=True, exist_ok=True)
         service_uris = {}
         api = {"smd": ("smd", "/hsm/v2"), "bss": ("bss", "/boot/v1"), "cloud-init": ("cloud_init", ""),
-               "boot-service": ("boot_service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", "")}
+               "boot-service": ("boot_service", ""), "pcs": ("pcs", ""), "power-control": ("pcs", ""),
+               "metadata-service": ("metadata_service", "")}
         for name, (key, suffix) in api.items():
             if name in urls:
                 service_uris[key] = urls[name] + suffix
@@ -799,7 +851,8 @@ class Lab:
         recs = runtime.records(self.state)
         checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
                   "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "pcs": "/readiness",
-                  "auth": "/health", "nodeboot": "/health"}
+                  "auth": "/health", "nodeboot": "/health", "metadata-service": "/health",
+                  "tokensmith": "/health"}
         for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
             record = recs.get(name)
             if not record:

@@ -15,8 +15,11 @@ class ModuleDocFragment(object):
 options:
   backend:
     description:
-      - V(auto) uses the cloud-init server found at the cloud_init (or metadata_service) address.
-      - V(metadata_service) fails with C(metadata-service backend is not supported yet).
+      - V(auto) uses the cloud-init server found at the cloud_init address (it answers C(/admin/groups)), else
+        metadata-service found at the cloud_init or metadata_service address (its C(/health) names it).
+      - V(cloud_init) or V(metadata_service) force one, at the address of that name.
+      - The metadata-service backend is tested against an emulator of it only (no real metadata-service could be
+        run when it was written); it follows the published API types of OpenCHAMI metadata-service.
     type: str
     choices: [auto, cloud_init, metadata_service]
     default: auto

@@ -16,7 +16,13 @@ Facts of the server (v1.4) this client relies on, observed on the real binary:
   ``/admin/impersonation/{xname}/meta-data`` (server started with
   ``--impersonation``), where the record is merged with the cluster defaults.
 
-metadata-service (the Fabrica-based successor) is detected but not supported yet.
+metadata-service (OpenCHAMI v0.2, Fabrica-based) keeps the same concepts as resources with generated uids
+(``/groups``, ``/clusterdefaultss``, ``/instanceinfos``, each ``{"metadata": {"name", "uid"}, "spec"}``): a
+group's ``template`` and string-only ``metaData``, one cluster-defaults record, one instance-info record per
+node (``spec.instance_id``), readable and deletable. It has no impersonation API: what a node receives is
+read from the node routes (``/meta-data`` ...) with ``X-Forwarded-For`` set to the node's IP from SMD. This
+backend is tested against the lab's emulator only (lab/metadata_service.py): no real metadata-service can be
+had here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,6 +31,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import json
 
 try:
     import yaml
@@ -38,7 +45,7 @@ from ansible_collections.cscs.openchami.plugins.module_utils.transport import Ap
 CLOUD_INIT = "cloud_init"
 METADATA_SERVICE = "metadata_service"
 BACKENDS = ("auto", CLOUD_INIT, METADATA_SERVICE)
-NOT_SUPPORTED = "metadata-service backend is not supported yet"
+MDS_SERVICE = "github.com/OpenCHAMI/metadata-service"  # what its /health names
 HEADER = "#cloud-config"
 TEMPLATE_HEADER = "## template:"
 IMPERSONATION = ("meta-data", "user-data", "vendor-data")
@@ -241,6 +248,8 @@ def plan_instances(server, items, defaults, nids, state="present", check_mode=Fa
     ``state=absent`` empties every field. Fields not managed keep the node's own
     values: the server replaces the record as a whole, so they are written back.
     """
+    if isinstance(server, MetadataService):
+        return server.plan_instances(items, state, check_mode)
     names = [i["xname"] for i in items]
     metas = server.meta_data_many(names)
     current, records = [], {}
@@ -279,7 +288,27 @@ def instance_body(item):
 
 # ---------------------------------------------------------------- the server
 
-class CloudInitServer:
+class _NodeView(object):
+    """What a node receives, read through the backend's ``impersonate``."""
+
+    workers = 8
+
+    def meta_data(self, xname):
+        text = self.impersonate(xname, "meta-data")  # pylint: disable=no-member
+        try:
+            return yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ApiError("meta-data of %s is not YAML: %s" % (xname, exc))
+
+    def meta_data_many(self, names):
+        return smd.parallel(self.meta_data, names, self.workers)
+
+    @staticmethod
+    def check_group(item):
+        """Limits of the backend on a group (none on the cloud-init server); ValidationError."""
+
+
+class CloudInitServer(_NodeView):
     """Thin client of the cloud-init server's admin API."""
 
     name = CLOUD_INIT
@@ -325,31 +354,191 @@ class CloudInitServer:
                                exc.method, exc.url, exc.status, exc.body)
             raise
 
-    def meta_data(self, xname):
-        text = self.impersonate(xname, "meta-data")
+
+# ---------------------------------------------------------------- metadata-service
+
+# cloud-init server field name (the specs above) -> metadata-service spec field
+MDS_DEFAULTS = dict((f.api, f.api.replace("-", "_")) for f in DEFAULTS.fields)
+MDS_INSTANCE = {"local-hostname": "local_hostname", "hostname": "hostname",
+                "cloud-init-base-url": "cloud_init_base_url", "public-keys": "public_keys"}
+MDS_DEFAULTS_NAME = "default"
+
+
+def _refused(what, exc):
+    """An ApiError naming the item the metadata-service refused (its message is in the body's ``error``)."""
+    if not isinstance(exc, ApiError) or exc.status not in (400, 422):
+        return exc
+    try:
+        data = json.loads(exc.body or "")
+    except ValueError:
+        data = None
+    why = data.get("error") if isinstance(data, dict) and data.get("error") else (exc.body or str(exc))
+    return ApiError("%s: metadata-service refused it, nothing was written for it: %s" % (what, why),
+                    exc.method, exc.url, exc.status, exc.body)
+
+
+class MetadataService(_NodeView):
+    """Client of metadata-service's resources (groups, cluster defaults, instance info) and node routes."""
+
+    name = METADATA_SERVICE
+
+    def __init__(self, client, get_client=None, workers=8):
+        self.client = client
+        self.get_client = get_client
+        self.workers = workers
+        self._smd = None
+
+    def _records(self, collection):
+        return self.client.get_json("/" + collection) or []
+
+    def _write(self, collection, uid, name, spec, what):
+        body = {"metadata": {"name": name}, "spec": spec}
         try:
-            return yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise ApiError("meta-data of %s is not YAML: %s" % (xname, exc))
+            if uid:
+                self.client.put("/%s/%s" % (collection, uid), body)
+            else:
+                self.client.post("/" + collection, body)
+        except ApiError as exc:
+            raise _refused(what, exc)
 
-    def meta_data_many(self, names):
-        return smd.parallel(self.meta_data, names, self.workers)
+    # groups
+    def _group_records(self):
+        return [r for r in self._records("groups") if (r.get("metadata") or {}).get("name")]
+
+    def groups(self):
+        out = []
+        for record in sorted(self._group_records(), key=lambda r: r["metadata"]["name"]):
+            spec = record.get("spec") or {}
+            out.append({"name": record["metadata"]["name"], "description": spec.get("description") or "",
+                        "meta_data": spec.get("metaData") or {}, "content": spec.get("template") or ""})
+        return out
+
+    @staticmethod
+    def check_group(item):
+        """metadata-service's limits on a group: a template (its content) and string meta-data values."""
+        errors = []
+        if not item.get("content"):
+            errors.append("group %s: content is required: metadata-service keeps no group without a template"
+                          % item["name"])
+        bad = sorted(k for k, v in (item.get("meta_data") or {}).items() if not isinstance(v, str))
+        if bad:
+            errors.append("group %s: meta_data values must be strings on metadata-service, not: %s"
+                          % (item["name"], ", ".join(bad)))
+        if errors:
+            raise resource.ValidationError(errors)
+
+    def _uids(self, name):
+        return [r["metadata"]["uid"] for r in self._group_records() if r["metadata"]["name"] == name]
+
+    def put_group(self, item):
+        self.check_group(item)
+        uids = self._uids(item["name"])
+        spec = {"description": item.get("description") or "", "template": item.get("content") or "",
+                "metaData": item.get("meta_data") or {}}
+        self._write("groups", uids[0] if uids else None, item["name"], spec, "group %s" % item["name"])
+
+    def delete_group(self, name):
+        for uid in self._uids(name):
+            self.client.delete("/groups/%s" % uid)
+
+    # cluster defaults
+    def _defaults_record(self):
+        records = self._records("clusterdefaultss")
+        return records[0] if records else None
+
+    def defaults(self):
+        spec = (self._defaults_record() or {}).get("spec") or {}
+        return dict((api, spec[mds]) for api, mds in MDS_DEFAULTS.items() if spec.get(mds) not in (None, "", []))
+
+    def set_defaults(self, fields):
+        record = self._defaults_record()
+        spec = dict((record or {}).get("spec") or {})
+        spec.update((MDS_DEFAULTS[k], v) for k, v in fields.items())
+        name = ((record or {}).get("metadata") or {}).get("name") or MDS_DEFAULTS_NAME
+        self._write("clusterdefaultss", record and record["metadata"]["uid"], name, spec, "cluster defaults")
+
+    # instance info: one record per node, read and written as such
+    def _instances(self, names):
+        wanted = set(names)
+        found = {}
+        for record in self._records("instanceinfos"):
+            xname = (record.get("spec") or {}).get("instance_id")
+            if xname in wanted and xname not in found:
+                found[xname] = record
+        return found
+
+    def plan_instances(self, items, state="present", check_mode=False):
+        """Compare the given fields with each node's own record and write (POST, PUT or DELETE) the changes."""
+        bad = [i["xname"] for i in items if i.get("instance-type")]
+        if bad:
+            raise resource.ValidationError(["instance %s: instance_type: metadata-service has no instance type"
+                                            % x for x in bad])
+        records = self._instances([i["xname"] for i in items])
+        current = []
+        for item in items:
+            spec = (records.get(item["xname"]) or {}).get("spec") or {}
+            if state == "absent" and item["xname"] not in records:
+                continue
+            entry = {"xname": item["xname"], "public-keys": list(spec.get("public_keys") or [])}
+            entry.update((api, spec.get(mds) or "") for api, mds in MDS_INSTANCE.items() if api != "public-keys")
+            current.append(entry)
+        desired = [dict((k, v) for k, v in i.items() if k != "instance-type") for i in items]
+        the_plan = resource.plan(desired, current, INSTANCE.key, state=state, normalizers=INSTANCE.normalizers())
+
+        def uid(xname):
+            return (records.get(xname) or {}).get("metadata", {}).get("uid")
+
+        def write(changes):
+            def one(change):
+                spec = dict((mds, change.after.get(api)) for api, mds in MDS_INSTANCE.items()
+                            if change.after.get(api) not in (None, "", []))
+                spec["instance_id"] = change.key
+                self._write("instanceinfos", uid(change.key), change.key, spec, "instance %s" % change.key)
+            smd.parallel(one, changes, self.workers)
+
+        resource.apply(the_plan, check_mode, update=write, create=write,
+                       delete=lambda changes: smd.parallel(
+                           lambda c: self.client.delete("/instanceinfos/%s" % uid(c.key)), changes, self.workers))
+        return the_plan
+
+    # what a node receives: the node routes, asked in the node's name
+    def _node_ip(self, xname):
+        if self._smd is None:
+            client = self.get_client("smd") if self.get_client else None
+            if client is None:
+                raise ApiError("reading what node %s receives from metadata-service needs SMD (its IP address): "
+                               "set cluster_uri or service_uris.smd" % xname)
+            self._smd = smd.SMD(client)
+        for nic in self._smd.interfaces(ComponentID=xname):
+            for address in nic.get("IPAddresses") or []:
+                if address.get("IPAddress"):
+                    return address["IPAddress"]
+        raise ApiError("node %s has no IP address in SMD, so metadata-service cannot tell it apart" % xname)
+
+    def impersonate(self, xname, what):
+        """What the node ``xname`` would receive at ``what`` (meta-data, user-data, vendor-data, <group>.yaml)."""
+        try:
+            return self.client.get("/" + what, headers={"X-Forwarded-For": self._node_ip(xname)}).text
+        except ApiError as exc:
+            if exc.status == 404 and "node not found" in (exc.body or ""):
+                raise ApiError("node %s is not known to metadata-service (by its IP address in SMD)" % xname,
+                               exc.method, exc.url, exc.status, exc.body)
+            raise
 
 
-def detect_backend(get_client, backend="auto"):
-    """The cloud-init backend client, or ApiError; metadata-service is recognised and refused.
+def find_backend(get_client, backend="auto"):
+    """(CLOUD_INIT or METADATA_SERVICE, client), or ApiError.
 
     Auto-detection asks each configured address (cloud_init, then
     metadata_service) for ``/admin/groups`` (cloud-init server: an object) and then
-    ``/health`` (answered by metadata-service, not by the cloud-init server).
+    ``/health`` (metadata-service names itself there; it answers 503 until its first SMD sync).
     """
-    if backend == METADATA_SERVICE:
-        raise ApiError(NOT_SUPPORTED)
-    if backend == CLOUD_INIT:
-        client = get_client(CLOUD_INIT)
+    if backend in (CLOUD_INIT, METADATA_SERVICE):
+        client = get_client(backend)
         if client is None:
-            raise ApiError("no address for the cloud-init server: set cluster_uri or service_uris.cloud_init")
-        return client
+            raise ApiError("no address for the %s: set cluster_uri or service_uris.%s"
+                           % ("cloud-init server" if backend == CLOUD_INIT else "metadata-service", backend))
+        return backend, client
     tried = []
     seen = set()
     for service in (CLOUD_INIT, METADATA_SERVICE):
@@ -359,16 +548,26 @@ def detect_backend(get_client, backend="auto"):
         seen.add(client.base_url)
         answer, error = boot.probe(client, "/admin/groups")
         if answer is not None and isinstance(answer.json, dict):
-            return client
+            return CLOUD_INIT, client
         tried.append("%s/admin/groups: %s" % (client.base_url, error or "not a cloud-init server"))
         answer, error = boot.probe(client, "/health")
-        if answer is not None:
-            raise ApiError("%s (found at %s)" % (NOT_SUPPORTED, client.base_url))
-        tried.append("%s/health: %s" % (client.base_url, error))
+        body = answer.text if answer is not None else (error.body if error is not None else "")
+        if MDS_SERVICE in (body or ""):
+            return METADATA_SERVICE, client
+        tried.append("%s/health: %s" % (client.base_url, error or "not metadata-service"))
     if not tried:
         raise ApiError("no address for the cloud-init server: set cluster_uri or service_uris.cloud_init")
-    raise ApiError("no cloud-init server found: " + "; ".join(tried))
+    raise ApiError("no cloud-init server or metadata-service found: " + "; ".join(tried))
+
+
+def detect_backend(get_client, backend="auto"):
+    """The client of the cloud-init backend found (see :func:`find_backend`), or ApiError."""
+    return find_backend(get_client, backend)[1]
 
 
 def server_for(get_client, backend="auto"):
-    return CloudInitServer(detect_backend(get_client, backend))
+    """The backend object: :class:`CloudInitServer` or :class:`MetadataService`."""
+    kind, client = find_backend(get_client, backend)
+    if kind == METADATA_SERVICE:
+        return MetadataService(client, get_client)
+    return CloudInitServer(client)

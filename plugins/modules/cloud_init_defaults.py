@@ -18,7 +18,7 @@ description:
   - Only the options given are managed, compared with the server's values and written in one request.
   - The server merges what it is sent and ignores empty values, so a default can be changed but not cleared;
     an empty value fails the task and nothing is written.
-  - The backend is detected (cloud-init server, or metadata-service, which is not supported yet and fails clearly).
+  - The backend is detected (cloud-init server of OpenCHAMI v0.1, or metadata-service of v0.2), see O(backend).
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:

@@ -20,7 +20,7 @@ description:
     C(## template: jinja), in which case the text is rendered by cloud-init on the node and not parsed here."
   - Only the fields given are managed; the others keep their values. The content, the description and the meta-data
     are compared; the content is always written as plain text (a group stored base64-encoded is compared decoded).
-  - The backend is detected (cloud-init server, or metadata-service, which is not supported yet and fails clearly).
+  - The backend is detected (cloud-init server of OpenCHAMI v0.1, or metadata-service of v0.2), see O(backend).
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -35,6 +35,10 @@ attributes:
   diff_mode:
     support: full
     description: Shows the changed fields (content, description, meta-data) before and after.
+notes:
+  - "On metadata-service the content is the group's C(template): it is required to create a group, the service
+    renders it (pongo2) with sample data and refuses what does not render to YAML (the task fails naming the group and
+    the service's reason, nothing is written); meta-data values must be strings."
 options:
   name:
     description:
@@ -132,6 +136,8 @@ def main():
         server = cloudinit.server_for(boot.client_getter(module), p["backend"])
         current = [g for g in server.groups() if g["name"] == name]
         plan = resource.plan([desired], current, "name", state=p["state"])
+        if p["state"] == "present":
+            server.check_group(plan.changes[0].after)
         resource.apply(plan, module.check_mode, upsert=lambda changes: server.put_group(changes[0].after),
                        delete=lambda changes: server.delete_group(name))
     result = resource.result(plan)

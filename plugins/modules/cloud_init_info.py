@@ -18,7 +18,9 @@ description:
     (and, with O(group_files=true), the group files its vendor-data includes), read through the server's
     impersonation API (the server must run with C(--impersonation)); nodes must be known to SMD.
   - The server learns group membership from SMD about once a minute, so a node's groups can lag behind SMD.
-  - The backend is detected (cloud-init server, or metadata-service, which is not supported yet and fails clearly).
+  - The backend is detected (cloud-init server of OpenCHAMI v0.1, or metadata-service of v0.2), see O(backend).
+    metadata-service has no impersonation API, so what a node receives is read from its node routes in the node's
+    name (C(X-Forwarded-For) set to the node's IP address from SMD, which must then be reachable).
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:

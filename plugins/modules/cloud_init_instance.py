@@ -23,7 +23,9 @@ description:
   - The nodes must be known to SMD (the server serves no meta-data for others); their NIDs are read from SMD with
     one request to compute the default hostnames. The API has no bulk form, so it is one GET and, when changed, one PUT
     per node, a few at a time.
-  - The backend is detected (cloud-init server, or metadata-service, which is not supported yet and fails clearly).
+  - The backend is detected (cloud-init server of OpenCHAMI v0.1, or metadata-service of v0.2), see O(backend).
+  - On metadata-service each node's instance info is a record of its own that is read, compared and written (or,
+    with O(state=absent), deleted) as such; it has no instance type (O(instances[].instance_type) fails the task).
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:

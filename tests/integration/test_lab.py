@@ -26,6 +26,7 @@ import requests
 import yaml
 
 from lab import build as labbuild
+from lab import jwt as labjwt
 from lab import runtime
 from lab.services import DEFAULT_PORTS, Lab, Proc, port_of
 
@@ -191,6 +192,23 @@ def test_smd_rejects_missing_expired_and_foreign_tokens(lab):
     assert lab.api("smd", "GET", path, token=lab.env["ACCESS_TOKEN"]).status_code == 200
 
 
+def test_tokensmith_serves_the_jwks_every_service_checks_and_mints_tokens_they_accept(lab):
+    """TokenSmith (Go module proxy) holds the lab key: its JWKS is the one SMD, BSS, the emulators check."""
+    url = lab.info["auth"]["jwks_url"]
+    assert url == "http://127.0.0.1:%d/.well-known/jwks.json" % port_of("tokensmith"), url
+    assert lab.info["versions"].get("tokensmith") is None or lab.info["versions"]["tokensmith"] == "v0.4.1"
+    keys = requests.get(url, timeout=10).json()["keys"]
+    minted = lab.lab.mint_with_tokensmith("smd")
+    header = labjwt.decode_unverified(minted)[0]
+    assert header["alg"] == "PS256" and header["kid"] in [k["kid"] for k in keys], (header, keys)
+    assert lab.api("smd", "POST", "/State/Components/Query", json={"ComponentIDs": []}, token=minted).status_code != 401
+    for service, path in (("smd", "/Inventory/RedfishEndpoints"), ("pcs", "/power-status"),
+                          ("metadata-service", "/groups")):
+        if service in lab.urls:
+            assert lab.api(service, "GET", path, token=minted).status_code == 200, service
+            assert lab.api(service, "GET", path, token=lab.mint(foreign_key=True)).status_code == 401, service
+
+
 def test_bss_protects_boot_parameters(lab):
     assert lab.api("bss", "GET", "/bootparameters", token=None).status_code == 401
     assert lab.api("bss", "GET", "/bootparameters", token=lab.mint(expired=True)).status_code == 401
@@ -339,7 +357,7 @@ def test_make_lab_up_and_down_leave_no_lab_process(isolated_state):
         first = subprocess.run(make + ["lab-up"], env=env, capture_output=True, text=True, check=False)
         assert first.returncode == 0, first.stdout + first.stderr
         recorded = {name: record["pid"] for name, record in runtime.records(state).items()}
-        assert set(recorded) == {"auth", "smd", "bss", "cloud-init", "boot-service"}
+        assert set(recorded) == {"auth", "tokensmith", "smd", "bss", "cloud-init", "boot-service"}
         postmaster = int((state / "pg" / "data" / "postmaster.pid").read_text(encoding="ascii").split()[0])
         twice = lab_cli("up", env=env)
         assert twice.returncode == 0 and {n: r["pid"] for n, r in runtime.records(state).items()} == recorded

@@ -81,7 +81,8 @@ class FakeClient:
         if status is None:
             raise ApiError("GET %s: service unreachable" % path)
         if status >= 400:
-            raise ApiError("GET %s failed: HTTP %d" % (path, status), "GET", path, status, body)
+            raise ApiError("GET %s failed: HTTP %d" % (path, status), "GET", path, status,
+                           body if isinstance(body, str) else json.dumps(body))
         return Response(status, {}, json.dumps(body))
 
 
@@ -95,25 +96,52 @@ def test_detect_cloud_init_server():
     assert cloudinit.detect_backend(get).base_url == "http://h/cloud-init"
 
 
-def test_detect_metadata_service_and_refuse_it():
-    get = getter({"http://h/metadata-service/health": (200, {"status": "ok"}),
+def test_detect_metadata_service():
+    health = {"status": "healthy", "service": "github.com/OpenCHAMI/metadata-service"}
+    get = getter({"http://h/metadata-service/health": (200, health),
                   "http://h/cloud-init/admin/groups": (404, "404 page not found")},
                  cloud_init="http://h/cloud-init", metadata_service="http://h/metadata-service")
-    with pytest.raises(ApiError) as info:
-        cloudinit.detect_backend(get)
-    assert cloudinit.NOT_SUPPORTED in str(info.value) and "http://h/metadata-service" in str(info.value)
+    kind, client = cloudinit.find_backend(get)
+    assert kind == cloudinit.METADATA_SERVICE and client.base_url == "http://h/metadata-service"
+    server = cloudinit.server_for(get)
+    assert isinstance(server, cloudinit.MetadataService)
 
 
-def test_forced_metadata_service_is_refused_without_asking():
+def test_detect_metadata_service_before_its_first_smd_sync():
+    """It answers /health with 503 until it has read SMD once: still recognised by the service it names."""
+    get = getter({"http://h/m/health": (503, {"status": "unhealthy", "service": "github.com/OpenCHAMI/metadata-service"})},
+                 metadata_service="http://h/m")
+    assert cloudinit.find_backend(get)[0] == cloudinit.METADATA_SERVICE
+
+
+def test_boot_service_health_is_not_metadata_service():
+    get = getter({"http://h/x/health": (200, {"status": "ok", "service": "boot-service"})}, metadata_service="http://h/x")
     with pytest.raises(ApiError) as info:
-        cloudinit.detect_backend(lambda service: pytest.fail("asked for %s" % service), "metadata_service")
-    assert str(info.value) == cloudinit.NOT_SUPPORTED
+        cloudinit.find_backend(get)
+    assert "no cloud-init server or metadata-service found" in str(info.value)
+
+
+def test_forced_metadata_service_is_taken_without_asking():
+    get = getter({}, metadata_service="http://h/m")
+    kind, client = cloudinit.find_backend(get, "metadata_service")
+    assert kind == cloudinit.METADATA_SERVICE and client.base_url == "http://h/m"
+    with pytest.raises(ApiError) as info:
+        cloudinit.find_backend(getter({}), "metadata_service")
+    assert "no address for the metadata-service" in str(info.value)
+
+
+def test_metadata_service_group_limits():
+    with pytest.raises(cloudinit.resource.ValidationError) as info:
+        cloudinit.MetadataService.check_group({"name": "compute", "content": "", "meta_data": {"n": 1, "s": "x"}})
+    text = str(info.value)
+    assert "group compute: content is required" in text and "meta_data values must be strings" in text and ": n" in text
+    cloudinit.MetadataService.check_group({"name": "compute", "content": "#cloud-config\n", "meta_data": {"s": "x"}})
 
 
 def test_nothing_found():
     with pytest.raises(ApiError) as info:
         cloudinit.detect_backend(getter({}, cloud_init="http://h/cloud-init"))
-    assert "no cloud-init server found" in str(info.value)
+    assert "no cloud-init server or metadata-service found" in str(info.value)
     with pytest.raises(ApiError) as info:
         cloudinit.detect_backend(getter({}))
     assert "no address" in str(info.value)
