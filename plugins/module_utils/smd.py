@@ -9,9 +9,8 @@ __metaclass__ = type
 
 import copy
 import re
-from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.cscs.openchami.plugins.module_utils import resource, xname
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, transport, xname
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 
 COMPONENT_FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", "Role", "SubRole", "NID",
@@ -28,40 +27,9 @@ COMPONENT_FILTERS = ("id", "type", "state", "flag", "enabled", "softwarestatus",
                      "arch", "class", "nid", "nid_start", "nid_end", "group", "partition")
 
 
-def parallel(func, items, workers=8):
-    """Run ``func`` on every item with bounded concurrency; return results in order.
-
-    The first :class:`ApiError` is raised after all calls finished (so none is left running), with
-    ``done_items`` (the items whose call succeeded), ``done_count`` and ``failed_count``: a write that
-    fails part-way can then say what it wrote (see :class:`resource.ApplyError`).
-    """
-    items = list(items)
-    errors = []
-
-    def guarded(item):
-        try:
-            return func(item)
-        except ApiError as exc:
-            errors.append((item, exc))
-            return None
-    if len(items) <= 1:
-        results = [guarded(i) for i in items]
-    else:
-        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-            results = list(pool.map(guarded, items))
-    if errors:
-        failed = set(id(item) for item, _exc in errors)
-        first = errors[0][1]
-        first.done_items = [i for i in items if id(i) not in failed]
-        first.done_count = len(items) - len(errors)
-        first.failed_count = len(errors)
-        raise first
-    return results
-
-
-def chunks(items, size):
-    items = list(items)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+# the one place for concurrency and chunking is the transport; these names stay for the modules that use them
+parallel = transport.all_or_raise
+chunks = transport.chunks
 
 
 def check_xname(value):
