@@ -94,6 +94,34 @@ def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS):
     return items
 
 
+def _field(option, api, **kw):
+    """A field whose module option is snake_case and whose API name (SMD's CamelCase) stays an alias."""
+    aliases = kw.pop("aliases", [])
+    if api != option:
+        aliases = [api] + aliases
+    return resource.Field(option, api, aliases=aliases, **kw)
+
+
+# smd_component's items: options in snake_case, SMD's field names as aliases (playbooks written with them work)
+COMPONENT = resource.Spec(
+    _field("id", "ID", check=check_xname, identity=True, required=True, aliases=["xname"]),
+    _field("type", "Type"),
+    _field("state", "State", check=enum_checker("State", STATES), compare=str.lower),
+    _field("flag", "Flag", check=enum_checker("Flag", FLAGS), compare=str.lower),
+    _field("enabled", "Enabled", type="bool"),
+    _field("software_status", "SoftwareStatus"),
+    _field("role", "Role", compare=str.lower),
+    _field("sub_role", "SubRole"),
+    _field("nid", "NID", type="int", check=check_nid),
+    _field("subtype", "Subtype"),
+    _field("net_type", "NetType"),
+    _field("arch", "Arch"),
+    _field("class", "Class"),
+)
+# what SMD gives a component created without a state
+CREATED_STATE = "Empty"
+
+
 def _group_by(changes, fields):
     groups = {}
     for change in changes:
