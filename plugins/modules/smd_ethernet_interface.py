@@ -107,39 +107,15 @@ from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenC
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
-def check_ips(value):
-    out = []
-    for entry in value:
-        out.append({"IPAddress": resource.normalize_ip(entry["ip_address"]), "Network": entry.get("network") or ""})
-    return out
-
-
-CHECKS = {
-    "MACAddress": resource.normalize_mac,
-    "ComponentID": smd.check_xname,
-    "IPAddresses": check_ips,
-}
-
-
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
-        interfaces=dict(type="list", elements="dict", options=dict(
-            mac=dict(type="str", required=True),
-            component_id=dict(type="str"),
-            description=dict(type="str"),
-            ip_addresses=dict(type="list", elements="dict", options=dict(
-                ip_address=dict(type="str", required=True),
-                network=dict(type="str", default=""),
-            )),
-        )),
+        interfaces=dict(type="list", elements="dict", options=smd.INTERFACE.argument_spec()),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         workers=dict(type="int", default=8),
         src=src_option(),
     ), required_one_of=[("interfaces", "src")], mutually_exclusive=[("interfaces", "src")])
-    desired = [{"MACAddress": i["mac"], "ComponentID": i["component_id"], "Description": i["description"],
-                "IPAddresses": i["ip_addresses"]} for i in module.items("interfaces")]
     with module.guard():
-        resource.validate(desired, CHECKS)
+        desired = smd.INTERFACE.desired(module.items("interfaces"), what="interface")
         api = smd.SMD(module.client("smd"), workers=module.params["workers"])
         plan = smd.apply_interfaces(api, desired, module.params["state"], module.check_mode)
     module.exit_json(**resource.result(plan, interfaces=plan.resources()))

@@ -260,7 +260,7 @@ def test_partition_names_smd_refuses_are_refused_first(lab, clean_smd, name):
     before = dump(lab)
     partitions = [{"name": "p7", "members": ["x1000c0s0b0n0"]}, {"name": name, "members": ["x1000c0s0b0n1"]}]
     out = task(lab, "smd_partition", {"partitions": partitions})
-    assert out["failed"] and "item 1" in out["msg"] and repr(name) in out["msg"] and "p<number>" in out["msg"]
+    assert out["failed"] and "partition 1 (" in out["msg"] and repr(name) in out["msg"] and "p<number>" in out["msg"]
     assert dump(lab) == before
 
 
@@ -324,7 +324,7 @@ def test_ethernet_interfaces(lab, clean_smd):
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:09"}, {"mac": "DE:AD:BE:EF:00:09"}]})
     assert out["failed"] and "de:ad:be:ef:00:09 appears more than once" in out["msg"]
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:0a"}, {"mac": "zz:00"}]})
-    assert out["failed"] and "item 1 field MACAddress: invalid MAC address 'zz:00'" in out["msg"]
+    assert out["failed"] and "interface 1 (zz:00): mac: invalid MAC address 'zz:00'" in out["msg"]
     assert dump(lab) == before
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:02"}], "state": "absent"})
     assert out["changed"] and len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 1
