@@ -118,6 +118,7 @@ summary:
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import smd
 
+
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
         endpoints=dict(type="list", elements="dict", required=True, options=smd.ENDPOINT.argument_spec()),
