@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.nodes.src
 attributes:
   check_mode:
     support: full
@@ -105,13 +106,6 @@ options:
         description: Hardware class, for example V(River), V(Mountain), V(Hill).
         type: str
         aliases: [Class]
-  src:
-    description:
-      - Path of a JSON or YAML file holding the list of O(components) (or a mapping with a C(components) key), read by the
-        module itself; the items are validated like O(components).
-      - For thousands of items this is much faster than passing the list through Ansible variables.
-      - Mutually exclusive with O(components).
-    type: path
   state:
     description:
       - V(present) creates or updates the components, V(absent) deletes them (only those that exist).

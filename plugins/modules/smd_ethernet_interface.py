@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.nodes.src
 attributes:
   check_mode:
     support: full
@@ -61,13 +62,6 @@ options:
             description: Network name, for example V(nmn) or V(hsn).
             type: str
             default: ""
-  src:
-    description:
-      - Path of a JSON or YAML file holding the list of O(interfaces) (or a mapping with a C(interfaces) key), read by the
-        module itself; the items are validated like O(interfaces).
-      - For thousands of items this is much faster than passing the list through Ansible variables.
-      - Mutually exclusive with O(interfaces).
-    type: path
   state:
     description: V(present) creates or updates, V(absent) deletes the interfaces.
     type: str
