@@ -33,6 +33,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lab.services import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from tests.unit.utils.ansible_output import collections_path  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def xname(index):
@@ -82,9 +83,7 @@ def main():
     env = dict((k, v.strip("'\"")) for k, v in env.items())
     info = {"bmc_user": env["LAB_BMC_USER"], "bmc_password": env["LAB_BMC_PASSWORD"],
             "bmc_ca_bundle": env["LAB_BMC_CA_BUNDLE"], "ochami_config": env["OCHAMI_CONFIG"]}
-    collections = pathlib.Path(tempfile.mkdtemp(prefix="bench-coll-"))
-    (collections / "ansible_collections" / "cscs").mkdir(parents=True)
-    (collections / "ansible_collections" / "cscs" / "openchami").symlink_to(REPO)
+    collections = pathlib.Path(collections_path(REPO, prefix="bench-coll-"))
     lab_env = dict(os.environ, **env)
     lab_env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
                    ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")

@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from lab import build as labbuild  # noqa: E402  pylint: disable=wrong-import-position
 from lab.services import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from tests.unit.utils.ansible_output import collections_path  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def xname(index):
@@ -129,9 +130,7 @@ def main():
     smd_url = state["urls"]["smd"]
     smd = Smd(smd_url, info["token"])
     binary = str(labbuild.binary(labbuild.load_versions()[0]["magellan"], "magellan"))
-    collections = pathlib.Path(tempfile.mkdtemp(prefix="bench-coll-"))
-    (collections / "ansible_collections" / "cscs").mkdir(parents=True)
-    (collections / "ansible_collections" / "cscs" / "openchami").symlink_to(REPO)
+    collections = pathlib.Path(collections_path(REPO, prefix="bench-coll-"))
     lab_env = dict(os.environ, **env)
     lab_env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false")
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-redfish-"))

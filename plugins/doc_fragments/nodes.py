@@ -40,6 +40,7 @@ options:
     description:
       - Path of a JSON or YAML file holding the list (or a mapping with the list under the option's name), read by
         the module itself on the host it runs on. Faster than passing thousands of items through Ansible variables.
+      - Its items are checked like the list option's, and a bad file fails naming the file and the items.
       - Mutually exclusive with the list option it replaces.
     type: path
 """

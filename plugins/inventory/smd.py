@@ -171,7 +171,6 @@ keyed_groups:
 
 import ipaddress
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.group import to_safe_group_name
@@ -179,7 +178,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.cscs.openchami.plugins.module_utils import smd as smd_api
 from ansible_collections.cscs.openchami.plugins.module_utils.connection import Connection, connection_argument_spec
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, each
 from ansible_collections.cscs.openchami.plugins.module_utils.xname import XnameError, natural_key, parent
 
 FILTERS = ("type", "role", "subrole", "state", "arch", "class", "group", "partition")
@@ -273,18 +272,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.display.warning("OpenCHAMI instance %s: %s" % (name, warning))
         jobs = [(name, kind) for name in connections for kind in KINDS]
 
-        def run(job):
-            try:
-                return _fetch(connections[job[0]], job[1], filters), None
-            except ApiError as exc:
-                return None, str(exc)
         data = dict((name, {}) for name in connections)
-        if jobs:
-            with ThreadPoolExecutor(max_workers=min(16, len(jobs))) as pool:
-                for (name, kind), (value, error) in zip(jobs, pool.map(run, jobs)):
-                    if error and name not in errors:
-                        errors[name] = error
-                    data[name][kind] = value
+        for (name, kind), value in zip(jobs, each(lambda job: _fetch(connections[job[0]], job[1], filters), jobs, 16)):
+            if isinstance(value, ApiError):
+                errors.setdefault(name, str(value))
+                value = None
+            elif isinstance(value, Exception):
+                raise value
+            data[name][kind] = value
         for conn in connections.values():
             conn.close()
         return dict((name, value) for name, value in data.items() if name not in errors), errors

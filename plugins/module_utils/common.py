@@ -139,12 +139,8 @@ class OpenCHAMIModule(AnsibleModule):
 
 def run_set_module(kind):
     """The whole of smd_group and smd_partition: argument spec, plan, apply, result."""
-    options = {kind.key: dict(type="str", required=True), "description": dict(type="str"),
-               "tags": dict(type="list", elements="str"), "members": dict(type="list", elements="str")}
-    if "exclusiveGroup" in kind.extra_fields:
-        options["exclusive_group"] = dict(type="str")
     module = OpenCHAMIModule(argument_spec={
-        kind.param: dict(type="list", elements="dict", options=options),
+        kind.param: dict(type="list", elements="dict", options=kind.spec.argument_spec()),
         "members_mode": dict(type="str", choices=["exact", "add", "remove"], default="exact"),
         "state": dict(type="str", choices=["present", "absent"], default="present"),
         "src": src_option(),

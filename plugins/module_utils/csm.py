@@ -19,7 +19,7 @@ import os
 from ansible_collections.cscs.openchami.plugins.module_utils import xname
 from ansible_collections.cscs.openchami.plugins.module_utils.auth import TokenAuth
 from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client, chunks
 
 DEFAULT_API_URL = "https://api-gw-service-nmn.local/apis"
 DEFAULT_CLIENT_ID = "admin-client"
@@ -319,6 +319,4 @@ class CsmClient:
         return (self.get("pcs", "/power-status", params) or {}).get("status") or []
 
 
-def chunked(items, size):
-    items = list(items)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+chunked = chunks  # the transport's, under the name this client used

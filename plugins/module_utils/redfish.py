@@ -21,16 +21,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import concurrent.futures
 import ipaddress
 import re
-import socket
 import time
 import uuid
 
 
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
-from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client
+from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError, Client, each, tcp_probe
 
 ROOT = "/redfish/v1"
 
@@ -497,7 +495,7 @@ def choose_profile(root, systems, managers, forced=None):
 # ---------------------------------------------------------------------- discovery
 
 def probe(address, port=443, timeout=3.0):
-    """TCP connect to the BMC; the error text if it fails, else None."""
+    """TCP connect to the BMC (through the transport's :func:`tcp_probe`); the error text if it fails, else None."""
     host = address.split("://", 1)[-1].split("/", 1)[0]
     if host.startswith("["):
         host, _sep, rest = host[1:].partition("]")
@@ -505,11 +503,7 @@ def probe(address, port=443, timeout=3.0):
             port = int(rest[1:])
     elif host.count(":") == 1:
         host, port = host.split(":")[0], int(host.split(":")[1])
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return None
-    except (OSError, ValueError) as exc:
-        return "no TCP connection to %s:%s (%s)" % (host, port, exc)
+    return tcp_probe(host, port, timeout)
 
 
 def collect(bmc, profile_name=None, chassis=False):
@@ -561,19 +555,9 @@ def collect(bmc, profile_name=None, chassis=False):
 
 
 def run_many(func, items, workers):
-    """``func(item)`` for every item, at most ``workers`` at once; results in input order.
-
-    An exception is returned in place of the result (one BMC never aborts the others).
-    """
-    def guarded(item):
-        try:
-            return func(item)
-        except Exception as exc:  # pylint: disable=broad-except
-            return exc
-    if not items:
-        return []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
-        return list(pool.map(guarded, items))
+    """``func(item)`` for every item, at most ``workers`` at once; results in input order, an exception in
+    place of its result (one BMC never aborts the others). The transport's :func:`each`."""
+    return each(func, items, workers)
 
 
 def expand_targets(targets):

@@ -9,9 +9,8 @@ __metaclass__ = type
 
 import copy
 import re
-from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.cscs.openchami.plugins.module_utils import resource, xname
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, transport, xname
 from ansible_collections.cscs.openchami.plugins.module_utils.transport import ApiError
 
 COMPONENT_FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", "Role", "SubRole", "NID",
@@ -28,40 +27,9 @@ COMPONENT_FILTERS = ("id", "type", "state", "flag", "enabled", "softwarestatus",
                      "arch", "class", "nid", "nid_start", "nid_end", "group", "partition")
 
 
-def parallel(func, items, workers=8):
-    """Run ``func`` on every item with bounded concurrency; return results in order.
-
-    The first :class:`ApiError` is raised after all calls finished (so none is left running), with
-    ``done_items`` (the items whose call succeeded), ``done_count`` and ``failed_count``: a write that
-    fails part-way can then say what it wrote (see :class:`resource.ApplyError`).
-    """
-    items = list(items)
-    errors = []
-
-    def guarded(item):
-        try:
-            return func(item)
-        except ApiError as exc:
-            errors.append((item, exc))
-            return None
-    if len(items) <= 1:
-        results = [guarded(i) for i in items]
-    else:
-        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-            results = list(pool.map(guarded, items))
-    if errors:
-        failed = set(id(item) for item, _exc in errors)
-        first = errors[0][1]
-        first.done_items = [i for i in items if id(i) not in failed]
-        first.done_count = len(items) - len(errors)
-        first.failed_count = len(errors)
-        raise first
-    return results
-
-
-def chunks(items, size):
-    items = list(items)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+# the one place for concurrency and chunking is the transport; these names stay for the modules that use them
+parallel = transport.all_or_raise
+chunks = transport.chunks
 
 
 def check_xname(value):
@@ -124,6 +92,34 @@ def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS):
     if errors:
         raise resource.ValidationError(errors)
     return items
+
+
+def _field(option, api, **kw):
+    """A field whose module option is snake_case and whose API name (SMD's CamelCase) stays an alias."""
+    aliases = kw.pop("aliases", [])
+    if api != option:
+        aliases = [api] + aliases
+    return resource.Field(option, api, aliases=aliases, **kw)
+
+
+# smd_component's items: options in snake_case, SMD's field names as aliases (playbooks written with them work)
+COMPONENT = resource.Spec(
+    _field("id", "ID", check=check_xname, identity=True, required=True, aliases=["xname"]),
+    _field("type", "Type"),
+    _field("state", "State", check=enum_checker("State", STATES), compare=str.lower),
+    _field("flag", "Flag", check=enum_checker("Flag", FLAGS), compare=str.lower),
+    _field("enabled", "Enabled", type="bool"),
+    _field("software_status", "SoftwareStatus"),
+    _field("role", "Role", compare=str.lower),
+    _field("sub_role", "SubRole"),
+    _field("nid", "NID", type="int", check=check_nid),
+    _field("subtype", "Subtype"),
+    _field("net_type", "NetType"),
+    _field("arch", "Arch"),
+    _field("class", "Class"),
+)
+# what SMD gives a component created without a state
+CREATED_STATE = "Empty"
 
 
 def _group_by(changes, fields):
@@ -293,8 +289,41 @@ def check_partition_name(value):
     return text
 
 
+def check_labels(values):
+    """Tags: every one checked with :func:`check_label`; one ValueError names all bad ones."""
+    return _check_all(values, check_label)
+
+
+def check_members(values):
+    """Members: xnames, normalised; one ValueError names all bad ones."""
+    return _check_all(values, check_xname)
+
+
+def _check_all(values, check):
+    out, bad = [], []
+    for value in values:
+        try:
+            out.append(check(value))
+        except ValueError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise ValueError("; ".join(bad))
+    return out
+
+
+def _set_spec(key, check_name, *extra):
+    return resource.Spec(
+        resource.Field(key, check=check_name, identity=True, required=True),
+        resource.Field("description"),
+        resource.Field("tags", type="list", elements="str", check=check_labels, compare=resource.unordered),
+        resource.Field("members", type="list", elements="str", check=check_members, compare=resource.unordered),
+        *extra)
+
+
 GROUPS = SetKind("groups", "/groups", "label", ("description", "tags", "exclusiveGroup"), True, check_label)
+GROUPS.spec = _set_spec("label", check_label, resource.Field("exclusive_group", "exclusiveGroup", check=check_label))
 PARTITIONS = SetKind("partitions", "/partitions", "name", ("description", "tags"), False, check_partition_name)
+PARTITIONS.spec = _set_spec("name", check_partition_name)
 
 
 def flatten_set(item, kind):
@@ -397,34 +426,7 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
     normalised with ``xname_check``. With ``members_mode`` add/remove the given
     members are added to or taken from the current ones.
     """
-    desired = []
-    for item in items:
-        entry = {kind.key: item.get(kind.key), "description": item.get("description"), "tags": item.get("tags"),
-                 "members": item.get("members")}
-        if "exclusiveGroup" in kind.extra_fields:
-            entry["exclusiveGroup"] = item.get("exclusive_group")
-        desired.append(entry)
-    errors = []
-    for index, entry in enumerate(desired):
-        try:
-            entry[kind.key] = kind.check_name(entry[kind.key])
-            if entry.get("tags") is not None:
-                entry["tags"] = [check_label(t) for t in entry["tags"]]
-            if entry.get("exclusiveGroup"):
-                entry["exclusiveGroup"] = check_label(entry["exclusiveGroup"])
-        except ValueError as exc:
-            errors.append("item %d: %s" % (index, exc))
-        if entry.get("members") is None:
-            continue
-        members = []
-        for member in entry["members"]:
-            try:
-                members.append(check_xname(member))
-            except ValueError as exc:
-                errors.append("item %d (%s) member: %s" % (index, entry[kind.key], exc))
-        entry["members"] = members
-    if errors:
-        raise resource.ValidationError(errors)
+    desired = kind.spec.desired(items, what=kind.noun)
     if state == "present" and members_mode != "remove":
         check_members_exist(api, kind, desired)
     sets = SetApi(api, kind)
@@ -440,8 +442,7 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
                 entry["members"] = have + [m for m in given if m not in have]
             else:
                 entry["members"] = [m for m in have if m not in given]
-    the_plan = resource.plan(desired, current, kind.key, state=state,
-                             normalizers={"members": resource.unordered, "tags": resource.unordered})
+    the_plan = resource.plan(desired, current, kind.key, state=state, normalizers=kind.spec.normalizers())
     bad = [c.key for c in the_plan.of(resource.UPDATE) if "exclusiveGroup" in c.changes]
     if bad:
         raise resource.ValidationError(["exclusive_group of existing group %s cannot be changed; delete the group "
@@ -538,8 +539,37 @@ def inventory_pairs(endpoint_id, inventory):
     return sorted(pairs)
 
 
-ENDPOINT_CHECKS = {"ID": check_xname, "IPAddress": resource.normalize_ip, "MACAddr": resource.normalize_mac,
-                   "Inventory": check_inventory}
+# smd_redfish_endpoint's items (options in snake_case, SMD's names as the API fields); discovery checks its
+# endpoints with the same checks, and results and diffs lose the secret fields through ENDPOINT.public
+ENDPOINT = resource.Spec(
+    resource.Field("id", "ID", check=check_xname, identity=True, required=True),
+    resource.Field("fqdn", "FQDN"),
+    resource.Field("ip_address", "IPAddress", check=resource.normalize_ip),
+    resource.Field("mac_address", "MACAddr", check=resource.normalize_mac),
+    resource.Field("user", "User"),
+    resource.Field("password", "Password", no_log=True),
+    resource.Field("enabled", "Enabled", type="bool"),
+    resource.Field("inventory", "Inventory", type="dict", check=check_inventory),
+)
+ENDPOINT_CHECKS = dict((f.api, f.check) for f in ENDPOINT.fields if f.check)
+
+
+def check_ips(value):
+    """The module's ``ip_addresses`` (``ip_address``, ``network``) -> SMD's ``IPAddresses``, addresses normalised."""
+    return [{"IPAddress": resource.normalize_ip(entry["ip_address"]), "Network": entry.get("network") or ""}
+            for entry in value]
+
+
+# smd_ethernet_interface's items
+INTERFACE = resource.Spec(
+    resource.Field("mac", "MACAddress", check=resource.normalize_mac, identity=True, required=True),
+    resource.Field("component_id", "ComponentID", check=check_xname),
+    resource.Field("description", "Description"),
+    resource.Field("ip_addresses", "IPAddresses", type="list", elements="dict", check=check_ips, options=dict(
+        ip_address=dict(type="str", required=True),
+        network=dict(type="str", default=""),
+    )),
+)
 
 
 def apply_redfish_endpoints(api, desired, state="present", update_password="on_create", check_mode=False):
@@ -622,17 +652,16 @@ def endpoint_result(the_plan):
     """The module result of :func:`apply_redfish_endpoints`: diff and endpoints without password or payload."""
     out = resource.result(the_plan)
     for side in ("before", "after"):
-        for value in out["diff"][side].values():
+        for key, value in out["diff"][side].items():
             if isinstance(value, dict):
-                value.pop("Password", None)
-                value.pop("_payload", None)
-    out["endpoints"] = [dict((k, v) for k, v in r.items() if k not in ("Password", "_payload"))
-                        for r in the_plan.resources()]
+                out["diff"][side][key] = without_password(value)
+    out["endpoints"] = [without_password(r) for r in the_plan.resources()]
     return out
 
 
 def without_password(endpoint):
-    return dict((k, v) for k, v in endpoint.items() if k != "Password")
+    """An endpoint without its secret fields (ENDPOINT's no_log ones) and without the internal ``_payload``."""
+    return dict((k, v) for k, v in ENDPOINT.public(endpoint).items() if k != "_payload")
 
 
 def dump(api, include):

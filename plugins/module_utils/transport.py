@@ -3,11 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one HTTP transport of the collection.
 
-Every module, the inventory plugin and the lab talk to services through
+Every module and the inventory plugin talk to services through
 :class:`Client`: one ``requests.Session`` per client (connection reuse),
 TLS verified by default, a timeout on every request, retries with
 exponential backoff and jitter for idempotent requests, and failures turned
 into one structured :class:`ApiError` whose text never contains a secret.
+The lab's own readiness checks (``lab/runtime.py``: "does this port answer
+yet", no auth, no retries) are the one other user of ``requests``.
+
+Also here: the one place for bounded concurrency (:func:`each`,
+:func:`all_or_raise`) and chunking (:func:`chunks`), and :func:`tcp_probe`,
+the TCP reachability check that discovery runs before any HTTP request.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,8 +23,10 @@ __metaclass__ = type
 import email.utils
 import json
 import random
+import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import requests
@@ -351,3 +359,64 @@ class Client:
 
     def get_json(self, path="", **kw):
         return self.request("GET", path, **kw).json
+
+
+# ---------------------------------------------------------------- concurrency and chunking (the one place)
+
+def each(func, items, workers=8):
+    """``func(item)`` for every item, at most ``workers`` at once; the results in input order.
+
+    An exception is returned in place of its result: no call is left running or lost when another fails. The
+    callers choose what a failure means (:func:`all_or_raise`: the first :class:`ApiError` raised after all
+    calls finished; Redfish discovery: one BMC's failure is its report; the inventory: one instance's).
+    """
+    items = list(items)
+
+    def guarded(item):
+        try:
+            return func(item)
+        except Exception as exc:  # pylint: disable=broad-except
+            return exc
+    if len(items) <= 1:
+        return [guarded(item) for item in items]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
+        return list(pool.map(guarded, items))
+
+
+def all_or_raise(func, items, workers=8):
+    """:func:`each`, raising the first failure after all calls finished.
+
+    An :class:`ApiError` is raised with ``done_items`` (the items whose call succeeded), ``done_count`` and
+    ``failed_count``: a write that fails part-way can then say what it wrote (see ``resource.ApplyError``).
+    """
+    items = list(items)
+    results = each(func, items, workers)
+    failed = [(item, result) for item, result in zip(items, results) if isinstance(result, Exception)]
+    if failed:
+        first = next((exc for _item, exc in failed if isinstance(exc, ApiError)), failed[0][1])
+        if isinstance(first, ApiError):
+            bad = set(id(item) for item, _exc in failed)
+            first.done_items = [item for item in items if id(item) not in bad]
+            first.done_count = len(items) - len(failed)
+            first.failed_count = len(failed)
+        raise first
+    return results
+
+
+def chunks(items, size):
+    """``items`` in lists of at most ``size`` (requests limited by URL length, SQL parameters, ...)."""
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def tcp_probe(host, port, timeout=3.0):
+    """Connect to ``host:port`` and close again; the error text if that fails, else None.
+
+    Discovery asks this first: a BMC that does not accept connections is reported ``unreachable`` at once,
+    instead of after the HTTP client's retries.
+    """
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return None
+    except (OSError, ValueError) as exc:
+        return "no TCP connection to %s:%s (%s)" % (host, port, exc)

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.nodes.src
 attributes:
   check_mode:
     support: full
@@ -35,68 +36,76 @@ attributes:
 options:
   components:
     description:
-      - The components. Each needs O(components[].ID); other fields are managed only when given.
+      - The components. Each needs O(components[].id); other fields are managed only when given.
+      - Options are snake_case; SMD's own field names (C(ID), C(State), C(NID), ...) are accepted as aliases, so
+        items written in SMD's spelling (and O(src) files holding SMD's JSON) keep working.
     type: list
     elements: dict
     suboptions:
-      ID:
+      id:
         description: Component xname; normalised (case, leading zeros) before comparing.
         type: str
         required: true
-        aliases: [xname]
-      Type:
+        aliases: [ID, xname]
+      type:
         description: HMS type; SMD derives it from the xname when not given.
         type: str
-      State:
+        aliases: [Type]
+      state:
         description:
           - Hardware state, one of V(Unknown), V(Empty), V(Populated), V(Off), V(On), V(Standby), V(Halt), V(Ready).
-          - "Quote V(Off) and V(On) in YAML (C(State: 'Off')): unquoted, YAML reads them as booleans."
-          - Components created without a state get V(Empty). Changes are forced (SMD's transition rules do not
-            silently skip them).
+          - "Quote V(Off) and V(On) in YAML (C(state: 'Off')): unquoted, YAML reads them as booleans."
+          - Components created without a state get V(Empty) (in check mode too, in RV(components)). Changes are
+            forced (SMD's transition rules do not silently skip them).
+          - Not to be confused with the module's O(state) (present or absent).
         type: str
-      Flag:
+        aliases: [State]
+      flag:
         description: One of V(Unknown), V(OK), V(Warning), V(Alert), V(Locked).
         type: str
-      Enabled:
+        aliases: [Flag]
+      enabled:
         description: Whether the component is enabled.
         type: bool
-      SoftwareStatus:
+        aliases: [Enabled]
+      software_status:
         description: Free-form software status.
         type: str
-      Role:
+        aliases: [SoftwareStatus]
+      role:
         description:
           - One of the roles SMD accepts; by default V(Compute), V(Service), V(System), V(Application), V(Storage),
             V(Management).
         type: str
-      SubRole:
+        aliases: [Role]
+      sub_role:
         description:
           - One of the sub-roles SMD accepts; by default V(Master), V(Worker) and V(Storage).
-          - SMD's roles and sub-roles can be extended in its configuration; O(components[].Role),
-            O(components[].SubRole), O(components[].NetType), O(components[].Arch) and O(components[].Class) are
+          - SMD's roles and sub-roles can be extended in its configuration; O(components[].role),
+            O(components[].sub_role), O(components[].net_type), O(components[].arch) and O(components[].class) are
             checked against the values this SMD accepts (C(GET /hsm/v2/service/values)) before anything is written.
         type: str
-      NID:
+        aliases: [SubRole]
+      nid:
         description: Node id (non-negative integer).
         type: int
-      Subtype:
+        aliases: [NID]
+      subtype:
         description: Subtype.
         type: str
-      NetType:
+        aliases: [Subtype]
+      net_type:
         description: Network type, for example V(Sling) or V(Ethernet).
         type: str
-      Arch:
+        aliases: [NetType]
+      arch:
         description: Architecture, for example V(X86) or V(ARM).
         type: str
-      Class:
+        aliases: [Arch]
+      class:
         description: Hardware class, for example V(River), V(Mountain), V(Hill).
         type: str
-  src:
-    description:
-      - Path of a JSON or YAML file holding the list of O(components) (or a mapping with a C(components) key), read by the
-        module itself; the items are validated like O(components).
-      - For thousands of items this is much faster than passing the list through Ansible variables.
-      - Mutually exclusive with O(components).
-    type: path
+        aliases: [Class]
   state:
     description:
       - V(present) creates or updates the components, V(absent) deletes them (only those that exist).
@@ -112,25 +121,26 @@ EXAMPLES = r"""
   cscs.openchami.smd_component:
     cluster_uri: https://alps.example.ch:8443
     components:
-      - {ID: x1000c0s0b0n0, State: Ready, Role: Compute, NID: 1, Arch: X86, Class: Mountain}
-      - {ID: x1000c0s0b0n1, State: Ready, Role: Compute, NID: 2, Arch: X86, Class: Mountain}
+      - {id: x1000c0s0b0n0, state: Ready, role: Compute, nid: 1, arch: X86, class: Mountain}
+      - {id: x1000c0s0b0n1, state: Ready, role: Compute, nid: 2, arch: X86, class: Mountain}
 
 - name: Disable nodes (one BulkEnabled request, however many nodes)
   cscs.openchami.smd_component:
     components:
-      - {ID: x1000c0s0b0n0, Enabled: false}
-      - {ID: x1000c0s0b0n1, Enabled: false}
+      - {id: x1000c0s0b0n0, enabled: false}
+      - {id: x1000c0s0b0n1, enabled: false}
 
 - name: Remove a node
   cscs.openchami.smd_component:
-    components: [{ID: x1000c0s0b0n1}]
+    components: [{id: x1000c0s0b0n1}]
     state: absent
 """
 
 RETURN = r"""
 components:
   description:
-    - The components of the task that were created or updated, as they are after the change (or would be, in check mode).
+    - The components of the task that were created or updated, as they are after the change (or would be, in check mode),
+      in SMD's field names (C(ID), C(State), ...).
     - Unchanged ones are only counted in RV(summary).
   returned: always
   type: list
@@ -145,63 +155,29 @@ summary:
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, src_option
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
-SUBOPTIONS = dict(
-    ID=dict(type="str", required=True, aliases=["xname"]),
-    Type=dict(type="str"),
-    State=dict(type="str"),
-    Flag=dict(type="str"),
-    Enabled=dict(type="bool"),
-    SoftwareStatus=dict(type="str"),
-    Role=dict(type="str"),
-    SubRole=dict(type="str"),
-    NID=dict(type="int"),
-    Subtype=dict(type="str"),
-    NetType=dict(type="str"),
-    Arch=dict(type="str"),
-    Class=dict(type="str"),
-)
 # Below this many components the current state is read with an id filter, above it all at once.
 ID_FILTER_LIMIT = 100
 
 
-CHECKS = {
-    "ID": smd.check_xname,
-    "State": smd.enum_checker("State", smd.STATES),
-    "Flag": smd.enum_checker("Flag", smd.FLAGS),
-    "NID": smd.check_nid,
-}
-
-
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
-        components=dict(type="list", elements="dict", options=SUBOPTIONS),
+        components=dict(type="list", elements="dict", options=smd.COMPONENT.argument_spec()),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         src=src_option(),
     ), required_one_of=[("components", "src")], mutually_exclusive=[("components", "src")])
     state = module.params["state"]
-    desired = [dict((k, v) for k, v in item.items() if v is not None and k != "xname")
-               for item in module.items("components")]
     with module.guard():
-        resource.validate(desired, CHECKS)
+        desired = smd.COMPONENT.desired(module.items("components"), what="component")
         api = smd.SMD(module.client("smd"))
         if state == "present":
             smd.check_service_values(api, desired)
         ids = [d["ID"] for d in desired]
         current = api.components(id=ids) if len(ids) <= ID_FILTER_LIMIT else api.components()
-        plan = resource.plan(desired, current, "ID", state=state,
-                             normalizers={"State": str.lower, "Flag": str.lower, "Role": str.lower})
-
-        def create(changes):
-            bodies = []
-            for change in changes:
-                body = dict(change.after)
-                body.setdefault("State", "Empty")
-                change.after = body
-                bodies.append(body)
-            api.upsert_components(bodies)
-
-        resource.apply(plan, module.check_mode, create=create, update=api.update_components,
-                       delete=lambda changes: api.delete_components([c.key for c in changes]))
+        plan = resource.plan(desired, current, smd.COMPONENT.key, state=state, normalizers=smd.COMPONENT.normalizers())
+        for change in plan.of(resource.CREATE):  # before apply, so that check mode returns what a real run does
+            change.after = dict(change.after, State=change.after.get("State") or smd.CREATED_STATE)
+        resource.apply(plan, module.check_mode, create=lambda changes: api.upsert_components([c.after for c in changes]),
+                       update=api.update_components, delete=lambda changes: api.delete_components([c.key for c in changes]))
     module.exit_json(**resource.result(plan, components=plan.resources()))
 
 

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.nodes.src
 attributes:
   check_mode:
     support: full
@@ -61,13 +62,6 @@ options:
             description: Network name, for example V(nmn) or V(hsn).
             type: str
             default: ""
-  src:
-    description:
-      - Path of a JSON or YAML file holding the list of O(interfaces) (or a mapping with a C(interfaces) key), read by the
-        module itself; the items are validated like O(interfaces).
-      - For thousands of items this is much faster than passing the list through Ansible variables.
-      - Mutually exclusive with O(interfaces).
-    type: path
   state:
     description: V(present) creates or updates, V(absent) deletes the interfaces.
     type: str
@@ -107,39 +101,15 @@ from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenC
 from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 
 
-def check_ips(value):
-    out = []
-    for entry in value:
-        out.append({"IPAddress": resource.normalize_ip(entry["ip_address"]), "Network": entry.get("network") or ""})
-    return out
-
-
-CHECKS = {
-    "MACAddress": resource.normalize_mac,
-    "ComponentID": smd.check_xname,
-    "IPAddresses": check_ips,
-}
-
-
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
-        interfaces=dict(type="list", elements="dict", options=dict(
-            mac=dict(type="str", required=True),
-            component_id=dict(type="str"),
-            description=dict(type="str"),
-            ip_addresses=dict(type="list", elements="dict", options=dict(
-                ip_address=dict(type="str", required=True),
-                network=dict(type="str", default=""),
-            )),
-        )),
+        interfaces=dict(type="list", elements="dict", options=smd.INTERFACE.argument_spec()),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         workers=dict(type="int", default=8),
         src=src_option(),
     ), required_one_of=[("interfaces", "src")], mutually_exclusive=[("interfaces", "src")])
-    desired = [{"MACAddress": i["mac"], "ComponentID": i["component_id"], "Description": i["description"],
-                "IPAddresses": i["ip_addresses"]} for i in module.items("interfaces")]
     with module.guard():
-        resource.validate(desired, CHECKS)
+        desired = smd.INTERFACE.desired(module.items("interfaces"), what="interface")
         api = smd.SMD(module.client("smd"), workers=module.params["workers"])
         plan = smd.apply_interfaces(api, desired, module.params["state"], module.check_mode)
     module.exit_json(**resource.result(plan, interfaces=plan.resources()))

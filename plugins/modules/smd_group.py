@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.nodes.src
 attributes:
   check_mode:
     support: full
@@ -65,13 +66,6 @@ options:
     type: str
     choices: [exact, add, remove]
     default: exact
-  src:
-    description:
-      - Path of a JSON or YAML file holding the list of O(groups) (or a mapping with a C(groups) key), read by the
-        module itself; the items are validated like O(groups).
-      - For thousands of items this is much faster than passing the list through Ansible variables.
-      - Mutually exclusive with O(groups).
-    type: path
   state:
     description: V(present) creates or updates, V(absent) deletes the groups (their components stay).
     type: str

@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.nodes.src
 attributes:
   check_mode:
     support: full
@@ -60,13 +61,6 @@ options:
     type: str
     choices: [exact, add, remove]
     default: exact
-  src:
-    description:
-      - Path of a JSON or YAML file holding the list of O(partitions) (or a mapping with a C(partitions) key), read by the
-        module itself; the items are validated like O(partitions).
-      - For thousands of items this is much faster than passing the list through Ansible variables.
-      - Mutually exclusive with O(partitions).
-    type: path
   state:
     description: V(present) creates or updates, V(absent) deletes the partitions (their components stay).
     type: str

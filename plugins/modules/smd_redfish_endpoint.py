@@ -116,37 +116,19 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
-from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
-
-FIELDS = (("id", "ID"), ("fqdn", "FQDN"), ("ip_address", "IPAddress"), ("mac_address", "MACAddr"), ("user", "User"),
-          ("password", "Password"), ("enabled", "Enabled"))
+from ansible_collections.cscs.openchami.plugins.module_utils import smd
 
 
 def main():
     module = OpenCHAMIModule(argument_spec=dict(
-        endpoints=dict(type="list", elements="dict", required=True, options=dict(
-            id=dict(type="str", required=True),
-            fqdn=dict(type="str"),
-            ip_address=dict(type="str"),
-            mac_address=dict(type="str"),
-            user=dict(type="str"),
-            password=dict(type="str", no_log=True),
-            enabled=dict(type="bool"),
-            inventory=dict(type="dict"),
-        )),
+        endpoints=dict(type="list", elements="dict", required=True, options=smd.ENDPOINT.argument_spec()),
         update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         workers=dict(type="int", default=8),
     ))
     p = module.params
-    desired = []
-    for item in p["endpoints"]:
-        entry = dict((ours, item[mine]) for mine, ours in FIELDS if item.get(mine) is not None)
-        if item.get("inventory") is not None:
-            entry["Inventory"] = item["inventory"]
-        desired.append(entry)
     with module.guard():
-        resource.validate(desired, smd.ENDPOINT_CHECKS)
+        desired = smd.ENDPOINT.desired(p["endpoints"], what="endpoint")
         api = smd.SMD(module.client("smd"), workers=p["workers"])
         plan = smd.apply_redfish_endpoints(api, desired, p["state"], p["update_password"], module.check_mode)
     module.exit_json(**smd.endpoint_result(plan))

@@ -34,6 +34,7 @@ from lab import jwt as labjwt  # noqa: E402  pylint: disable=wrong-import-positi
 from lab import runtime  # noqa: E402  pylint: disable=wrong-import-position
 from lab.services import SERVICES, Lab  # noqa: E402  pylint: disable=wrong-import-position
 import progress  # noqa: E402  pylint: disable=wrong-import-position
+from tests.unit.utils.ansible_output import collections_path, plain  # noqa: E402  pylint: disable=wrong-import-position
 
 API_PREFIX = {"smd": "/hsm/v2", "smd2": "/hsm/v2", "bss": "/boot/v1", "cloud-init": "", "boot-service": "", "pcs": "", "power-control": "",
               "auth": ""}
@@ -134,11 +135,7 @@ class LabHandle:  # pylint: disable=too-many-instance-attributes
     def collections_path(self) -> Path:
         """A directory holding ``ansible_collections/cscs/openchami`` -> the repository (symlink)."""
         if self._collections is None:
-            root = Path(tempfile.mkdtemp(prefix="lab-collections-"))
-            link = root / "ansible_collections" / "cscs" / "openchami"
-            link.parent.mkdir(parents=True)
-            link.symlink_to(REPO_ROOT, target_is_directory=True)
-            self._collections = root
+            self._collections = Path(collections_path(REPO_ROOT, prefix="lab-collections-"))
         return self._collections
 
     def run_playbook(self, playbook, extravars: dict | None = None, inventory=None, args=(), check: bool = False,
@@ -185,7 +182,7 @@ class LabHandle:  # pylint: disable=too-many-instance-attributes
         if result.returncode:
             raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         data = json.loads(result.stdout)
-        return data if raw else _unwrap_unsafe(data)
+        return data if raw else plain(data)
 
     def inventory_file(self) -> Path:
         """The lab's hosts.yml (written by `lab up`)."""
@@ -196,17 +193,6 @@ class LabHandle:  # pylint: disable=too-many-instance-attributes
         path = self.state / "tmp"
         path.mkdir(exist_ok=True)
         return path
-
-
-def _unwrap_unsafe(value):
-    """Replace ``{"__ansible_unsafe": X}`` by X, recursively."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: _unwrap_unsafe(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_unwrap_unsafe(item) for item in value]
-    return value
 
 
 def _read_env(path: Path) -> dict:

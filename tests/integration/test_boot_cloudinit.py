@@ -5,10 +5,8 @@
 
 Run from the repository root: ``.venv/bin/python -m pytest tests/integration/test_boot_cloudinit.py``.
 
-The services come from the ``lab`` fixture (tests/integration/conftest.py). With ``LAB_SMD_URL`` set, the
-services already running at ``LAB_SMD_URL``, ``LAB_BSS_URL``, ``LAB_CLOUD_INIT_URL``, ``LAB_BOOT_SERVICE_URL``
-(defaults 127.0.0.1:37779/37778/37777/37776, no authentication) are used instead: see :func:`services`, the one
-place that knows.
+The services come from the ``lab`` fixture (tests/integration/conftest.py), the one lab harness of the tests
+(it reuses a lab that is already up); :class:`Services` only adds this file's shortcuts.
 
 Every test works on nodes of its own (a random cabinet registered in SMD for this module, with NIDs, MACs,
 IPs and an SMD group) and removes what it wrote, whatever the order the tests run in.
@@ -20,8 +18,6 @@ import base64
 import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,10 +26,9 @@ import pytest
 import requests
 import yaml
 
+from tests.unit.utils.ansible_output import plain
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BIN_DIR = Path(sys.executable).parent
-STANDALONE_DEFAULTS = {"smd": "http://127.0.0.1:37779", "bss": "http://127.0.0.1:37778",
-                       "cloud_init": "http://127.0.0.1:37777", "boot_service": "http://127.0.0.1:37776"}
 API_PREFIX = {"smd": "/hsm/v2", "bss": "/boot/v1", "cloud_init": "", "boot_service": ""}
 CACHE_WAIT = 90  # the cloud-init server reads SMD group membership once a minute
 
@@ -41,12 +36,11 @@ CACHE_WAIT = 90  # the cloud-init server reads SMD group membership once a minut
 class Services:
     """Where the services are, how to call them directly, and how to run a playbook against them."""
 
-    def __init__(self, roots, token=None, runner=None):
+    def __init__(self, roots, token, runner):
         self.roots = roots
         self.token = token
-        self.runner = runner or self._run_standalone
+        self.runner = runner
         self.http = requests.Session()
-        self._collections = None
 
     def url(self, service, path=""):
         return self.roots[service] + API_PREFIX[service] + path
@@ -87,42 +81,12 @@ class Services:
         text = Path(out.name).read_text(encoding="utf-8")
         os.unlink(out.name)
         assert text, "playbook did not finish:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
-        return proc, _unwrap(json.loads(text))
-
-    def _run_standalone(self, play, args):
-        if self._collections is None:
-            root = Path(tempfile.mkdtemp(prefix="collections-"))
-            (root / "ansible_collections" / "cscs").mkdir(parents=True)
-            (root / "ansible_collections" / "cscs" / "openchami").symlink_to(REPO_ROOT, target_is_directory=True)
-            self._collections = root
-        work = Path(tempfile.mkdtemp(prefix="play-"))
-        (work / "playbook.yml").write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self._collections), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", PATH="%s%s%s" % (BIN_DIR, os.pathsep, os.environ["PATH"]))
-        cmd = [str(BIN_DIR / "ansible-playbook"), "-c", "local", "-i", "localhost,",
-               "-e", "ansible_python_interpreter=%s" % sys.executable, str(work / "playbook.yml")] + list(args)
-        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=work, check=False)
-
-
-def _unwrap(value):
-    """ansible-core 2.19 may mark untrusted strings as {"__ansible_unsafe": X}."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return dict((k, _unwrap(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
+        return proc, plain(json.loads(text))
 
 
 @pytest.fixture(scope="module")
-def services(request):
-    """The one place that decides where the services are: the lab, or standalone services (LAB_SMD_URL)."""
-    if os.environ.get("LAB_SMD_URL"):
-        roots = dict((name, os.environ.get("LAB_%s_URL" % name.upper(), default).rstrip("/"))
-                     for name, default in STANDALONE_DEFAULTS.items())
-        return Services(roots)
-    lab = request.getfixturevalue("lab")
+def services(lab):  # pylint: disable=redefined-outer-name
+    """The lab's services (the one lab harness, conftest.py's ``lab``), with this file's conveniences."""
     roots = {"smd": lab.urls["smd"], "bss": lab.urls["bss"], "cloud_init": lab.urls["cloud-init"],
              "boot_service": lab.urls["boot-service"]}
     return Services(roots, token=lab.token, runner=lambda play, args: lab.run_playbook(play, args=args))

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from lab import runtime
+from tests.unit.utils.ansible_output import plain
 
 GOLDEN = Path(__file__).parent / "golden"
 # SMD's access log: one line per request; only ours count (cloud-init and BSS poll SMD too)
@@ -67,11 +68,6 @@ def source(lab, **options):
 def smd_requests(lab):
     with open(runtime.log_file(lab.state, "smd"), "rb") as handle:
         return sum(1 for line in handle if ACCESS_LINE.match(line))
-
-
-def plain(obj):
-    """json object hook dropping ansible-core's ``{"__ansible_unsafe": X}`` wrapping."""
-    return obj["__ansible_unsafe"] if set(obj) == {"__ansible_unsafe"} else obj
 
 
 def group_hosts(listing, name):
@@ -139,7 +135,7 @@ def inventory_with_warnings(lab, data):
     proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
                           env=lab.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout, object_hook=plain), " ".join(proc.stderr.split())
+    return plain(json.loads(proc.stdout)), " ".join(proc.stderr.split())
 
 
 @pytest.mark.parametrize("options", [{"hostnames": "nid"}, {"legacy_names": True}])
@@ -275,7 +271,7 @@ def test_two_instances_at_once(filled):
         proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
                               env=lab.ansible_env(), capture_output=True, text=True, check=False, timeout=120)
         assert proc.returncode == 0, proc.stderr
-        listing = json.loads(proc.stdout, object_hook=plain)
+        listing = plain(json.loads(proc.stdout))
         hostvars = listing["_meta"]["hostvars"]
         assert group_hosts(listing, "instance_eiger") == ["eiger_x1000c0s0b0n0", "x9000c0s0b0n0"]
         assert len(group_hosts(listing, "instance_alps")) == 4

@@ -110,6 +110,20 @@ def test_component_check_mode_writes_nothing(lab, clean_smd):
     assert dump(lab) == before
 
 
+def test_component_snake_case_options_and_smd_names_do_the_same_in_check_mode_and_for_real(lab, clean_smd):
+    """Options are snake_case, SMD's names aliases; check mode returns the components a real run returns (the
+    State SMD gives a new component included: it used to be added only in the real run)."""
+    snake = {"components": [{"id": "x1000c0s0b0n5", "role": "Service", "sub_role": "Worker", "nid": 55}]}
+    camel = {"components": [{"ID": "x1000c0s0b0n5", "Role": "Service", "SubRole": "Worker", "NID": 55}]}
+    checked_snake = task(lab, "smd_component", snake, check=True)
+    checked_camel = task(lab, "smd_component", camel, check=True)
+    real = task(lab, "smd_component", snake)
+    expected = [{"ID": "x1000c0s0b0n5", "Role": "Service", "SubRole": "Worker", "NID": 55, "State": "Empty"}]
+    assert checked_snake["components"] == checked_camel["components"] == real["components"] == expected
+    assert components_by_id(lab)["x1000c0s0b0n5"]["State"] == "Empty"
+    assert task(lab, "smd_component", camel)["changed"] is False
+
+
 def test_bulk_update_is_a_few_requests(lab, clean_smd):
     nodes = [{"ID": "x1001c%ds%db%dn%d" % (c, s, b, n), "State": "Ready", "NID": 100 + i}
              for i, (c, s, b, n) in enumerate((c, s, b, n) for c in range(8) for s in range(8) for b in range(2) for n in range(2))]
@@ -123,9 +137,9 @@ def test_bulk_update_is_a_few_requests(lab, clean_smd):
 
 
 @pytest.mark.parametrize("bad,message", [
-    ({"ID": "x1000c9s0b0n0"}, "item 1 field ID: invalid xname 'x1000c9s0b0n0'"),
-    ({"ID": "x1000c0s0b0n0", "State": "Running"}, "item 1 field State: State 'Running' is not one of"),
-    ({"ID": "x1000c0s0b0n0", "NID": -4}, "item 1 field NID: NID -4 must not be negative"),
+    ({"ID": "x1000c9s0b0n0"}, "component 1 (x1000c9s0b0n0): id: invalid xname 'x1000c9s0b0n0'"),
+    ({"ID": "x1000c0s0b0n0", "State": "Running"}, "component 1 (x1000c0s0b0n0): state: State 'Running' is not one of"),
+    ({"ID": "x1000c0s0b0n0", "NID": -4}, "component 1 (x1000c0s0b0n0): nid: NID -4 must not be negative"),
     # what YAML makes of an unquoted State: Off
     ({"ID": "x1000c0s0b0n0", "State": False}, "quote the value, for example State: 'Off'"),
     ({"ID": "x1000c0s0b0n0", "SubRole": "UAN"},
@@ -156,10 +170,11 @@ def test_component_doc_values_are_accepted_by_smd(lab):
     options = yaml.safe_load(docs)["options"]["components"]["suboptions"]
     accepted = lab.api("smd", "GET", "/service/values").json()
     checked = 0
-    for field in ("State", "Flag", "Role", "SubRole", "NetType", "Arch", "Class"):
-        text = " ".join(options[field]["description"]) if isinstance(options[field]["description"], list) \
-            else options[field]["description"]
-        for value in re.findall(r"V\(([^)]+)\)", text):
+    for option, field in (("state", "State"), ("flag", "Flag"), ("role", "Role"), ("sub_role", "SubRole"),
+                          ("net_type", "NetType"), ("arch", "Arch"), ("class", "Class")):
+        text = " ".join(options[option]["description"]) if isinstance(options[option]["description"], list) \
+            else options[option]["description"]
+        for value in re.findall(r"(?<!R)V\(([^)]+)\)", text):  # V(value), not RV(return value)
             assert value in accepted[field], (field, value, accepted[field])
             checked += 1
     assert checked >= 20
@@ -245,7 +260,7 @@ def test_partition_names_smd_refuses_are_refused_first(lab, clean_smd, name):
     before = dump(lab)
     partitions = [{"name": "p7", "members": ["x1000c0s0b0n0"]}, {"name": name, "members": ["x1000c0s0b0n1"]}]
     out = task(lab, "smd_partition", {"partitions": partitions})
-    assert out["failed"] and "item 1" in out["msg"] and repr(name) in out["msg"] and "p<number>" in out["msg"]
+    assert out["failed"] and "partition 1 (" in out["msg"] and repr(name) in out["msg"] and "p<number>" in out["msg"]
     assert dump(lab) == before
 
 
@@ -309,7 +324,7 @@ def test_ethernet_interfaces(lab, clean_smd):
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:09"}, {"mac": "DE:AD:BE:EF:00:09"}]})
     assert out["failed"] and "de:ad:be:ef:00:09 appears more than once" in out["msg"]
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:0a"}, {"mac": "zz:00"}]})
-    assert out["failed"] and "item 1 field MACAddress: invalid MAC address 'zz:00'" in out["msg"]
+    assert out["failed"] and "interface 1 (zz:00): mac: invalid MAC address 'zz:00'" in out["msg"]
     assert dump(lab) == before
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:02"}], "state": "absent"})
     assert out["changed"] and len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 1
