@@ -126,6 +126,13 @@ def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS):
     return items
 
 
+# How the engine compares SMD's components, interfaces and groups/partitions (shared by the modules and the
+# cluster planner).
+COMPONENT_NORMALIZERS = {"State": str.lower, "Flag": str.lower, "Role": str.lower}
+INTERFACE_NORMALIZERS = {"IPAddresses": resource.unordered}
+SET_NORMALIZERS = {"members": resource.unordered, "tags": resource.unordered}
+
+
 def _group_by(changes, fields):
     groups = {}
     for change in changes:
@@ -166,6 +173,16 @@ class SMD:
                 exc.done_items, exc.done_count, exc.failed_count = done, index, 1
                 raise
             done.extend(chunk)
+
+    def create_components(self, changes):
+        """Engine creates: one upsert per UPSERT_CHUNK; a component created without a State gets ``Empty``."""
+        bodies = []
+        for change in changes:
+            body = dict(change.after)
+            body.setdefault("State", "Empty")
+            change.after = body
+            bodies.append(body)
+        self.upsert_components(bodies)
 
     def _bulk_patch(self, path, ids, body):
         for chunk in chunks(ids, ID_CHUNK):
@@ -440,8 +457,7 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
                 entry["members"] = have + [m for m in given if m not in have]
             else:
                 entry["members"] = [m for m in have if m not in given]
-    the_plan = resource.plan(desired, current, kind.key, state=state,
-                             normalizers={"members": resource.unordered, "tags": resource.unordered})
+    the_plan = resource.plan(desired, current, kind.key, state=state, normalizers=SET_NORMALIZERS)
     bad = [c.key for c in the_plan.of(resource.UPDATE) if "exclusiveGroup" in c.changes]
     if bad:
         raise resource.ValidationError(["exclusive_group of existing group %s cannot be changed; delete the group "
@@ -490,18 +506,21 @@ def normalize_interfaces(items):
     return out
 
 
-def apply_interfaces(api, desired, state="present", check_mode=False):
-    """Plan and apply Ethernet interfaces (validated, SMD field names), keyed by MAC; returns the plan."""
-    current = normalize_interfaces(api.interfaces())
-    the_plan = resource.plan(desired, current, "MACAddress", state=state,
-                             normalizers={"IPAddresses": resource.unordered})
-    resource.apply(
-        the_plan, check_mode,
+def interface_ops(api):
+    """The engine's create/update/delete of Ethernet interfaces (keyed by MAC) on ``api``."""
+    return dict(
         create=lambda changes: api.create_interfaces([c.after for c in changes]),
         update=lambda changes: api.patch_interfaces([
             (interface_id(c.key), dict((f, c.after.get(f)) for f in ("Description", "ComponentID", "IPAddresses")
                                        if c.after.get(f) is not None)) for c in changes]),
         delete=lambda changes: api.delete_interfaces([interface_id(c.key) for c in changes]))
+
+
+def apply_interfaces(api, desired, state="present", check_mode=False):
+    """Plan and apply Ethernet interfaces (validated, SMD field names), keyed by MAC; returns the plan."""
+    current = normalize_interfaces(api.interfaces())
+    the_plan = resource.plan(desired, current, "MACAddress", state=state, normalizers=INTERFACE_NORMALIZERS)
+    resource.apply(the_plan, check_mode, **interface_ops(api))
     return the_plan
 
 

@@ -188,19 +188,8 @@ def main():
             smd.check_service_values(api, desired)
         ids = [d["ID"] for d in desired]
         current = api.components(id=ids) if len(ids) <= ID_FILTER_LIMIT else api.components()
-        plan = resource.plan(desired, current, "ID", state=state,
-                             normalizers={"State": str.lower, "Flag": str.lower, "Role": str.lower})
-
-        def create(changes):
-            bodies = []
-            for change in changes:
-                body = dict(change.after)
-                body.setdefault("State", "Empty")
-                change.after = body
-                bodies.append(body)
-            api.upsert_components(bodies)
-
-        resource.apply(plan, module.check_mode, create=create, update=api.update_components,
+        plan = resource.plan(desired, current, "ID", state=state, normalizers=smd.COMPONENT_NORMALIZERS)
+        resource.apply(plan, module.check_mode, create=api.create_components, update=api.update_components,
                        delete=lambda changes: api.delete_components([c.key for c in changes]))
     module.exit_json(**resource.result(plan, components=plan.resources()))
 
