@@ -48,6 +48,11 @@ summary:
   returned: always
   type: dict
   sample: {components: {create: 4, update: 0, delete: 0, unchanged: 12, not_in_spec: 1}}
+summary_line:
+  description: RV(summary) on one line - per kind C(+create ~update -delete ?not_in_spec).
+  returned: always
+  type: str
+  sample: "components +4 ~0 -0 ?1, groups +1 ~0 -0 ?0"
 plan:
   description:
     - The plan as readable lines - per kind a count line, then C(+ key fields) to create, C(~ key field old -> new)

@@ -138,6 +138,8 @@ class ClusterPlan:
 
     def result(self, **extra):
         out = dict(changed=self.changed, summary=self.summary(), diff=self.diff(), plan=self.text(),
+                   summary_line=", ".join("%s +%d ~%d -%d ?%d" % (kind, c["create"], c["update"], c["delete"],
+                                                                 c["not_in_spec"]) for kind, c in self.summary().items()),
                    not_in_spec=dict((k.kind, [str(x) for x in k.not_in_spec[:resource.DIFF_LIMIT]])
                                     for k in self.kinds if k.not_in_spec))
         out.update(extra)
@@ -207,6 +209,7 @@ def _set_plan(api, kind, name, desired, current, known, prune):
     if missing:
         raise resource.ValidationError(["%s %s: member %s is neither in the spec's hardware nor in SMD" % (
             kind.noun, set_name, member) for set_name, member in missing[:100]])
+    current = [dict(c, description=c.get("description") or "") for c in current]  # SMD leaves an empty one out
     sets = smd.SetApi(api, kind)
     found = _kind_plan(name, desired, current, kind.key, prune, smd.SET_NORMALIZERS, upsert=sets.upsert,
                        delete=sets.delete)
