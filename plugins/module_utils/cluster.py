@@ -188,7 +188,8 @@ def plan(instance, desired, prune=False):
     if "boot" in desired:
         backend = instance.boot
         kinds.append(_kind_plan("boot", desired["boot"], list(backend.read().values()), "xname", prune,
-                                {"params": boot.normalize_params}, upsert=backend.upsert, delete=backend.delete))
+                                {"params": boot.normalize_params}, upsert=backend.upsert,
+                                delete=lambda changes: _reread(backend).delete(changes)))
     if "cloud_init_defaults" in desired:
         server = instance.cloud_init
         the_plan = resource.plan_singleton(desired["cloud_init_defaults"], server.defaults(),
@@ -202,6 +203,12 @@ def plan(instance, desired, prune=False):
             upsert=lambda changes: smd.parallel(lambda c: server.put_group(c.after), changes),
             delete=lambda changes: smd.parallel(lambda c: server.delete_group(c.key), changes)))
     return ClusterPlan(kinds)
+
+
+def _reread(backend):
+    """The backend after reading again: its deletes run after its upserts, which changed what it had read."""
+    backend.read()
+    return backend
 
 
 def _set_plan(api, kind, name, desired, current, known, prune):

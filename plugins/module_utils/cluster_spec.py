@@ -135,14 +135,15 @@ def schema_errors(value, schema=None, path=""):
     schema = SCHEMA if schema is None else schema
     where = path or "the spec"
     if "oneOf" in schema:
-        matches = [s for s in schema["oneOf"] if not schema_errors(value, s, path)]
+        alternatives = _alternatives(schema)
+        matches = [s for s in alternatives if not schema_errors(value, s, path)]
         if len(matches) == 1:
             return []
-        candidates = [s for s in schema["oneOf"] if _is_type(value, s.get("type", "object"))]
+        candidates = [s for s in alternatives if _is_type(value, s["type"])]
         if len(candidates) == 1:  # one alternative of the right type: its own errors say more
             return schema_errors(value, candidates[0], path)
         return ["%s: %s does not match any allowed form (%s)" % (
-            where, _show(value), " or ".join(sorted(set(s.get("type", "?") for s in schema["oneOf"]))))]
+            where, _show(value), " or ".join(sorted(set(s["type"] for s in alternatives))))]
     kind = schema.get("type")
     if kind and not _is_type(value, kind):
         return ["%s: must be %s %s, not %s" % (where, "an" if kind[0] in "aeiou" else "a", kind, _show(value))]
@@ -173,6 +174,14 @@ def schema_errors(value, schema=None, path=""):
         for index, item in enumerate(value):
             errors.extend(schema_errors(item, schema["items"], "%s[%d]" % (path, index)))
     return errors
+
+
+def _alternatives(schema):
+    """The alternatives of a ``oneOf``, nested ones flattened (each has a ``type`` in this schema)."""
+    out = []
+    for alternative in schema["oneOf"]:
+        out.extend(_alternatives(alternative) if "oneOf" in alternative else [alternative])
+    return out
 
 
 def _show(value):
@@ -519,7 +528,7 @@ def _expand_cloud_init(spec, errors):
         item = {"name": name}
         for field in ("description", "meta_data", "content"):
             if field in entry:
-                item[field] = entry[field] if entry[field] is not None else ({} if field == "meta_data" else "")
+                item[field] = entry[field]
         groups.append(item)
     return defaults, groups
 
