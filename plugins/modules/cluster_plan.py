@@ -24,7 +24,6 @@ extends_documentation_fragment:
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
   - cscs.openchami.cluster
-  - cscs.openchami.cluster.RETURN
 attributes:
   check_mode:
     support: full
@@ -56,6 +55,33 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description:
+    - Per kind, how many objects are (or would be) created, updated, deleted, left unchanged, and how many the
+      instance has that the spec does not list (C(not_in_spec)).
+  returned: always
+  type: dict
+  sample: {components: {create: 4, update: 0, delete: 0, unchanged: 12, not_in_spec: 1}}
+summary_line:
+  description: RV(summary) on one line - per kind C(+create ~update -delete ?not_in_spec).
+  returned: always
+  type: str
+  sample: "components +4 ~0 -0 ?1, groups +1 ~0 -0 ?0"
+plan:
+  description:
+    - The plan as readable lines - per kind a count line, then C(+ key fields) to create, C(~ key field old -> new)
+      to update, C(- key) to delete and C(? key) not in the spec (kept); at most 100 lines per kind.
+  returned: always
+  type: list
+  elements: str
+not_in_spec:
+  description: Per kind, up to 100 keys of objects the instance has and the spec does not list (kept without O(prune)).
+  returned: always
+  type: dict
+diff:
+  description: Per kind, the engine's before and after of the changed objects (bounded like the other modules' diffs).
+  returned: always
+  type: dict
 pending:
   description: Whether applying the spec would change the instance.
   returned: always
