@@ -11,11 +11,11 @@ from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudi
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 
 
-def spec_options(prune_default=False, src_required=False):
+def spec_options(prune_default=False):
     """The options of the ``cscs.openchami.cluster`` doc fragment."""
     return dict(
         spec=dict(type="dict"),
-        src=dict(type="path", required=src_required),
+        src=dict(type="path"),
         prune=dict(type="bool", default=prune_default),
         boot_backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
         cloud_init_backend=dict(type="str", choices=list(cloudinit.BACKENDS), default="auto"),
@@ -37,9 +37,9 @@ def read_spec(module):
         module.fail_json(msg="%s; nothing was changed" % exc)
 
 
-def run(write, prune_default=False, src_required=False):
+def run(write, prune_default=False):
     """The whole of cluster_plan (``write=False``), cluster_apply and cluster_rollback (``write=True``)."""
-    module = OpenCHAMIModule(argument_spec=spec_options(prune_default, src_required),
+    module = OpenCHAMIModule(argument_spec=spec_options(prune_default),
                              required_one_of=[("spec", "src")], mutually_exclusive=[("spec", "src")])
     spec = read_spec(module)
     with module.guard():

@@ -18,7 +18,8 @@ description:
     configuration of every node and the cloud-init groups; a new snapshot afterwards equals the old one.
   - Cloud-init defaults are set back to the snapshot's values; a default that was empty in the snapshot cannot be
     emptied again (the cloud-init server ignores empty values).
-  - An older snapshot from git history works the same way (check it out into a directory first).
+  - The snapshot is given as O(src) (its directory); an older snapshot from git history works the same way (check it
+    out into a directory first).
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -34,11 +35,6 @@ attributes:
     support: full
     details: Per kind, the before and after of what changed.
 options:
-  src:
-    description:
-      - The snapshot directory (or any cluster spec file or directory).
-    type: path
-    required: true
   prune:
     description:
       - Delete what the snapshot does not hold (the point of a rollback); V(false) only adds and changes.
@@ -93,7 +89,7 @@ from ansible_collections.cscs.openchami.plugins.module_utils import cluster_modu
 
 
 def main():
-    cluster_module.run(write=True, prune_default=True, src_required=True)
+    cluster_module.run(write=True, prune_default=True)
 
 
 if __name__ == "__main__":
