@@ -39,8 +39,9 @@ def collection_path():
 
 def spec(nodes):
     cabinets, rest = divmod(nodes, 256)
-    hardware = [{"template": "cabinet", "vars": {"cab": 1000 + c, "nid": 1 + 256 * c, "mac": "02:%02x:00" % c,
-                                                  "ip": "10.%d" % (100 + c)}} for c in range(cabinets)]
+    hardware = [{"template": "cabinet",
+                 "vars": {"cab": 1000 + c, "nid": 1 + 256 * c, "mac": "02:%02x:00" % c, "ip": "10.%d" % (100 + c)}}
+                for c in range(cabinets)]
     if rest:
         hardware.append({"xnames": "x%dc0s[0-%d]b[0-1]n[0-1]" % (1000 + cabinets, rest // 4 - 1), "role": "Compute",
                          "state": "Ready", "nid": {"start": 1 + 256 * cabinets},

@@ -137,9 +137,9 @@ class ClusterPlan:
         return lines
 
     def result(self, **extra):
-        out = dict(changed=self.changed, summary=self.summary(), diff=self.diff(), plan=self.text(),
-                   summary_line=", ".join("%s +%d ~%d -%d ?%d" % (kind, c["create"], c["update"], c["delete"],
-                                                                 c["not_in_spec"]) for kind, c in self.summary().items()),
+        line = ", ".join("%s +%d ~%d -%d ?%d" % (kind, c["create"], c["update"], c["delete"], c["not_in_spec"])
+                         for kind, c in self.summary().items())
+        out = dict(changed=self.changed, summary=self.summary(), diff=self.diff(), plan=self.text(), summary_line=line,
                    not_in_spec=dict((k.kind, [str(x) for x in k.not_in_spec[:resource.DIFF_LIMIT]])
                                     for k in self.kinds if k.not_in_spec))
         out.update(extra)
@@ -188,7 +188,7 @@ def plan(instance, desired, prune=False):
     if "boot" in desired:
         backend = instance.boot
         kinds.append(_kind_plan("boot", desired["boot"], list(backend.read().values()), "xname", prune,
-                                {"params": boot.normalize_params}, upsert=backend.upsert,
+                                {"params": _memo(boot.normalize_params)}, upsert=backend.upsert,
                                 delete=lambda changes: _reread(backend).delete(changes)))
     if "cloud_init_defaults" in desired:
         server = instance.cloud_init
@@ -203,6 +203,17 @@ def plan(instance, desired, prune=False):
             upsert=lambda changes: smd.parallel(lambda c: server.put_group(c.after), changes),
             delete=lambda changes: smd.parallel(lambda c: server.delete_group(c.key), changes)))
     return ClusterPlan(kinds)
+
+
+def _memo(func):
+    """``func`` remembering its answers: 10,000 nodes share a handful of kernel command lines."""
+    seen = {}
+
+    def call(value):
+        if value not in seen:
+            seen[value] = func(value)
+        return seen[value]
+    return call
 
 
 def _reread(backend):
@@ -317,8 +328,8 @@ def _boot_entries(nodes):
             for (kernel, initrd, params), names in sorted(by_content.items())]
 
 
-class _Dumper(yaml.SafeDumper if yaml else object):  # pylint: disable=too-many-ancestors
-    pass
+class _Dumper(getattr(yaml, "CSafeDumper", getattr(yaml, "SafeDumper", object))):  # pylint: disable=too-many-ancestors
+    """libyaml's dumper where PyYAML has it (10,000 nodes: seconds instead of a minute)."""
 
 
 def _str(dumper, value):

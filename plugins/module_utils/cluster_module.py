@@ -51,4 +51,3 @@ def run(write, prune_default=False):
         module.exit_json(**the_plan.result())
     result = the_plan.result(changed=False, pending=the_plan.changed)
     module.exit_json(**result)
-

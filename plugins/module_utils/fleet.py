@@ -20,9 +20,8 @@ def status(name, instance, spec=None):
     """What the fleet report says about one instance. ``spec`` is a loaded spec (or None: no drift is computed).
 
     Never raises for a service problem: an unreachable SMD gives ``reachable: false`` and its error."""
-    out = {"name": name, "reachable": False, "error": None, "versions": {}, "nodes": {"total": 0, "by_state": {},
-                                                                                  "by_role": {}},
-           "drift": None}
+    out = {"name": name, "reachable": False, "error": None, "versions": {},
+           "nodes": {"total": 0, "by_state": {}, "by_role": {}}, "drift": None}
     try:
         smd_client = instance.get_client("smd") if instance is not None else None
         if smd_client is None:
@@ -184,4 +183,3 @@ def prometheus(report):
         lines += ["# HELP %s %s" % (metric, help_text), "# TYPE %s gauge" % metric]
         lines += ["%s%s %s" % (metric, labels, value) for labels, value in samples[metric]]
     return "\n".join(lines) + "\n"
-

@@ -200,8 +200,8 @@ def test_plan_apply_reapply_snapshot_mutate_rollback(lab_a):  # pylint: disable=
                 "hosts": ["x1000c0s0b0n0", "x1000c2s0b0n0"], "kernel": "http://10.1.0.1/new/vmlinuz", "priority": 10}}),
             ("PUT", "cloud-init", "/admin/groups/compute", {"name": "compute", "description": "Compute nodes", "file": {
                 "content": "#cloud-config\nruncmd:\n  - echo changed\n", "encoding": "plain"}}),
-            ("PUT", "cloud-init", "/admin/groups/extra", {"name": "extra", "file": {"content": "#cloud-config\n",
-                                                                                   "encoding": "plain"}}),
+            ("PUT", "cloud-init", "/admin/groups/extra",
+             {"name": "extra", "file": {"content": "#cloud-config\n", "encoding": "plain"}}),
             ("POST", "cloud-init", "/admin/cluster-defaults", {"short-name": "zz"})):
         response = lab.api(service, method, path, json=body)
         assert response.status_code < 300, (method, path, response.status_code, response.text)
@@ -300,12 +300,12 @@ def test_fleet_apply_stops_at_the_first_failure(lab, tmp_path):
     smd2 = {"smd": lab.urls["smd2"] + "/hsm/v2"}
     inventory = _inventory(tmp_path, {
         "a-first": {"openchami_service_uris": smd2, "openchami_token_file": token,
-                  "openchami_cluster_spec": str(specs["first"])},
+                    "openchami_cluster_spec": str(specs["first"])},
         # SMD answers the plan's reads without a token and refuses the write: the plan passes, the apply fails
         "b-failing": {"openchami_service_uris": smd2, "openchami_use_auth": False,
-                    "openchami_cluster_spec": str(specs["failing"])},
+                      "openchami_cluster_spec": str(specs["failing"])},
         "c-third": {"openchami_service_uris": smd2, "openchami_token_file": token,
-                  "openchami_cluster_spec": str(specs["third"])}})
+                    "openchami_cluster_spec": str(specs["third"])}})
     result = lab.run_playbook(REPO_ROOT / "playbooks" / "fleet_apply.yml", inventory=inventory)
     assert result.returncode != 0
     for line in ("a-first: components +2 ~0 -0 ?0, interfaces +0 ~0 -0 ?0",

@@ -116,8 +116,8 @@ def test_select_boot_and_sets():
                    {"label": "masters", "select": {"subrole": "Master"}, "members": ["x1000c0s0b0n1"],
                     "exclusive_group": "Role"}],
         "partitions": [{"name": "P1", "members": "x1000c0s0b0n[0-1]"}],
-        "boot": [{"group": "compute", "kernel": "k1"}, {"select": {"role": "Management"}, "kernel": "k2",
-                                                         "initrd": "i2", "params": "quiet"}],
+        "boot": [{"group": "compute", "kernel": "k1"},
+                 {"select": {"role": "Management"}, "kernel": "k2", "initrd": "i2", "params": "quiet"}],
         "cloud_init": {"groups": [{"name": "compute", "meta_data": {}}]}})
     assert desired["groups"] == [
         {"label": "compute", "members": ["x1000c0s0b0n0", "x1000c0s0b0n1"], "tags": ["a"]},
