@@ -30,7 +30,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Computes the plan and writes nothing (the same as M(cscs.openchami.cluster_plan), with RV(changed)).
+    details: Computes the plan and writes nothing (the same as M(cscs.openchami.cluster_plan), with C(changed)).
   diff_mode:
     support: full
     details: Per kind, the before and after of what changed (bounded for large specs).

@@ -16,7 +16,7 @@ description:
   - Expands a cluster spec (templates, xname ranges, NID, MAC and IP rules) and validates it, naming the path of
     every error in the spec; then reads the instance (SMD, boot configuration, cloud-init) and says, per kind, what
     M(cscs.openchami.cluster_apply) would create, update and delete, with counts, a readable plan and a diff.
-  - Never writes; RV(changed) is always V(false) and RV(pending) says whether applying would change anything.
+  - Never writes; C(changed) is always V(false) and RV(pending) says whether applying would change anything.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:

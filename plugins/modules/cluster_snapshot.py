@@ -19,7 +19,7 @@ description:
     ordered the same way every time so that a diff between two snapshots shows only what changed.
   - C(snapshot.yaml) records when, who, the instance and the versions of the services that say theirs.
   - When O(dest) is inside a git work tree and O(commit) is on, the files are committed.
-  - When no kind file changed, nothing is written (not even C(snapshot.yaml)) and RV(changed) is V(false).
+  - When no kind file changed, nothing is written (not even C(snapshot.yaml)) and C(changed) is V(false).
   - A snapshot is a spec - M(cscs.openchami.cluster_rollback) or M(cscs.openchami.cluster_apply) take it as O(dest).
   - Per-node cloud-init instance info is not exported (it is read node by node); services without an address
     (for example an instance with SMD only) are left out.
@@ -48,7 +48,7 @@ options:
     description: Commit the snapshot when O(dest) is inside a git work tree.
     type: bool
     default: true
-  message:
+  commit_message:
     description: The commit message (default names the instance and the time).
     type: str
   boot_backend:
@@ -99,7 +99,7 @@ def main():
         dest=dict(type="path", required=True),
         instance=dict(type="str"),
         commit=dict(type="bool", default=True),
-        message=dict(type="str"),
+        commit_message=dict(type="str"),
         boot_backend=dict(type="str", choices=["auto", "bss", "boot_service"], default="auto"),
         cloud_init_backend=dict(type="str", choices=["auto", "cloud_init", "metadata_service"], default="auto"),
     ))
@@ -115,10 +115,10 @@ def main():
         module.fail_json(msg="cannot write the snapshot into %s: %s" % (p["dest"], exc))
     commit = None
     if changed and p["commit"] and not module.check_mode:
-        message = p["message"] or "Snapshot of %s at %s" % (
+        message = p["commit_message"] or "Snapshot of %s at %s" % (
             name or "the instance", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
         try:
-            commit = cluster.git_commit(lambda argv: module.run_command(argv), p["dest"], message)
+            commit = cluster.git_commit(module.run_command, p["dest"], message)
         except RuntimeError as exc:
             module.fail_json(msg=str(exc), changed=True, files_changed=changed)
     module.exit_json(changed=bool(changed), files_changed=changed, commit=commit, counts=cluster.counts(state))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
@@ -266,7 +265,7 @@ def test_fleet_status_over_two_instances_one_down(lab, tmp_path):
     markdown = (report_dir / "fleet.md").read_text(encoding="utf-8")
     rows = dict((line.split("|")[1].strip(), [c.strip() for c in line.split("|")[2:-1]])
                 for line in markdown.splitlines() if line.startswith("| lab-"))
-    nodes_a = len([c for c in lab.api("smd", "GET", "/State/Components", params={"type": "Node"}).json()["Components"]])
+    nodes_a = len(lab.api("smd", "GET", "/State/Components", params={"type": "Node"}).json()["Components"])
     assert rows["lab-a"][0] == "up" and rows["lab-a"][2] == str(nodes_a) and rows["lab-a"][5] == "no spec"
     assert "bss v1.32.2" in rows["lab-a"][1]
     assert rows["lab-b"][:5] == ["up", "-", "5", "Off 1, Ready 4", "Compute 4, Service 1"]
