@@ -120,6 +120,10 @@ COMPONENT = resource.Spec(
 )
 # what SMD gives a component created without a state
 CREATED_STATE = "Empty"
+# How the engine compares components and interfaces (shared by the modules and the cluster planner);
+# groups and partitions compare through their kind's spec (SetKind.spec.normalizers()).
+COMPONENT_NORMALIZERS = COMPONENT.normalizers()
+INTERFACE_NORMALIZERS = {"IPAddresses": resource.unordered}
 
 
 def _group_by(changes, fields):
@@ -162,6 +166,16 @@ class SMD:
                 exc.done_items, exc.done_count, exc.failed_count = done, index, 1
                 raise
             done.extend(chunk)
+
+    def create_components(self, changes):
+        """Engine creates: one upsert per UPSERT_CHUNK; a component created without a State gets ``Empty``."""
+        bodies = []
+        for change in changes:
+            body = dict(change.after)
+            body.setdefault("State", CREATED_STATE)
+            change.after = body
+            bodies.append(body)
+        self.upsert_components(bodies)
 
     def _bulk_patch(self, path, ids, body):
         for chunk in chunks(ids, ID_CHUNK):
@@ -491,18 +505,21 @@ def normalize_interfaces(items):
     return out
 
 
-def apply_interfaces(api, desired, state="present", check_mode=False):
-    """Plan and apply Ethernet interfaces (validated, SMD field names), keyed by MAC; returns the plan."""
-    current = normalize_interfaces(api.interfaces())
-    the_plan = resource.plan(desired, current, "MACAddress", state=state,
-                             normalizers={"IPAddresses": resource.unordered})
-    resource.apply(
-        the_plan, check_mode,
+def interface_ops(api):
+    """The engine's create/update/delete of Ethernet interfaces (keyed by MAC) on ``api``."""
+    return dict(
         create=lambda changes: api.create_interfaces([c.after for c in changes]),
         update=lambda changes: api.patch_interfaces([
             (interface_id(c.key), dict((f, c.after.get(f)) for f in ("Description", "ComponentID", "IPAddresses")
                                        if c.after.get(f) is not None)) for c in changes]),
         delete=lambda changes: api.delete_interfaces([interface_id(c.key) for c in changes]))
+
+
+def apply_interfaces(api, desired, state="present", check_mode=False):
+    """Plan and apply Ethernet interfaces (validated, SMD field names), keyed by MAC; returns the plan."""
+    current = normalize_interfaces(api.interfaces())
+    the_plan = resource.plan(desired, current, "MACAddress", state=state, normalizers=INTERFACE_NORMALIZERS)
+    resource.apply(the_plan, check_mode, **interface_ops(api))
     return the_plan
 
 

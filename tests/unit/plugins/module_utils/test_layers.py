@@ -15,7 +15,8 @@ import pytest
 
 PLUGINS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins")
 # the module layer: the only files that may know AnsibleModule
-MODULE_LAYER = {"common", "csm_module", "redfish_module", "discovery", "power"}  # discovery: only main(), the glue
+MODULE_LAYER = {"common", "csm_module", "redfish_module", "discovery", "power",  # discovery: only main(), the glue
+                "cluster_module"}
 CLIENTS = sorted(f[:-3] for f in os.listdir(os.path.join(PLUGINS, "module_utils"))
                  if f.endswith(".py") and f != "__init__.py" and f[:-3] not in MODULE_LAYER)
 
