@@ -12,8 +12,9 @@ name: smd
 short_description: Hosts and groups from OpenCHAMI SMD, over one or several OpenCHAMI instances
 version_added: 0.1.0
 description:
-  - Reads the components of one or more OpenCHAMI instances from SMD and turns them into hosts, with
-    their SMD fields, groups, partition, MAC and IP addresses and BMC as host variables.
+  - Reads the components of one or more OpenCHAMI instances from SMD and turns them into hosts, with a lean set
+    of host variables (xname, NID, role, subrole, state, enabled, architecture, C(ansible_host)); the other SMD
+    fields, the SMD groups and partition, the interfaces and the BMC are opt-in with O(host_vars).
   - Costs four HTTP requests per instance (components with server-side filters, Ethernet interfaces,
     groups, partitions), all sent concurrently, whatever the number of nodes.
   - Groups are made from SMD groups, partitions, role, role and subrole, architecture, state and instance,
@@ -139,6 +140,30 @@ options:
       - A host with no matching address gets no C(ansible_host).
     type: bool
     default: true
+  host_vars:
+    description:
+      - Which host variables each host gets besides the lean set every host has. The lean set is
+        C(<prefix>id) (the xname), C(<prefix>nid), C(<prefix>role), C(<prefix>subrole), C(<prefix>state),
+        C(<prefix>enabled), C(<prefix>arch) (each when SMD has the field) and C(ansible_host); C(<prefix>)
+        is O(vars_prefix). C(openchami_instance) is a variable of the group C(instance_<name>).
+      - V(component) adds the other SMD fields, C(<prefix>type), C(<prefix>class), C(<prefix>flag),
+        C(<prefix>softwarestatus), C(<prefix>nettype) and C(<prefix>subtype).
+      - V(membership) adds C(<prefix>groups) (the host's SMD group labels, sorted) and C(<prefix>partition)
+        (its partition or V(null)); the same facts are always there as Ansible groups.
+      - V(network) adds C(<prefix>interfaces) (per interface, sorted by MAC, C(mac), C(description) and
+        C(ip_addresses), a list of C(address) and C(network)), C(<prefix>macs) and C(<prefix>ips).
+      - V(bmc) adds C(<prefix>bmc), the xname of a node's BMC (V(null) for other components).
+      - V(all) adds every set.
+      - The cost is ansible-core's, which tags, copies and encodes every value of every host, and grows with the
+        number of values. The lean set is 8 values per host; V(component) adds up to 6, V(membership) 2 plus one
+        per SMD group, V(network) 3 lists with about 6 values per interface, V(bmc) 1. Measured with
+        C(ansible-inventory --list) at 10,000 nodes with one interface each, V(all) took 1.9 times the CPU time of
+        the lean set (C(benchmarks/README.md) in the collection's repository).
+      - C(compose), C(groups), C(keyed_groups) and O(hostname_template) see every variable of every set
+        whatever this option says, so expressions keep working; group names do not depend on it either.
+    type: list
+    elements: str
+    default: []
   legacy_names:
     description:
       - Name hosts and groups as OpenCHAMI/ansible-smd-inventory does (V(nidNNNNNN), V(grp_<label>),
@@ -183,8 +208,10 @@ from ansible_collections.cscs.openchami.plugins.module_utils.xname import XnameE
 
 FILTERS = ("type", "role", "subrole", "state", "arch", "class", "group", "partition")
 KINDS = ("components", "interfaces", "groups", "partitions")
-FIELDS = ("ID", "Type", "State", "Flag", "Enabled", "SoftwareStatus", "Role", "SubRole", "NID", "NetType", "Arch",
-          "Class", "Subtype")
+# host variables: the lean set every host gets, then the opt-in sets of the host_vars option
+LEAN_FIELDS = ("ID", "NID", "Role", "SubRole", "State", "Enabled", "Arch")
+COMPONENT_FIELDS = ("Type", "Class", "Flag", "SoftwareStatus", "NetType", "Subtype")
+HOST_VAR_SETS = ("component", "membership", "network", "bmc")
 
 
 def _fetch(conn, kind, filters):
@@ -217,6 +244,28 @@ def choose_ansible_host(interfaces, networks, descriptions, fallback):
                 except ValueError:
                     continue
     return None
+
+
+def host_variables(comp, nics, labels, partition, sets, prefix):
+    """The SMD host variables of one component: the lean set, plus the named ``sets`` (see HOST_VAR_SETS)."""
+    out = dict((prefix + f.lower(), comp[f]) for f in LEAN_FIELDS if f in comp)
+    if "component" in sets:
+        out.update((prefix + f.lower(), comp[f]) for f in COMPONENT_FIELDS if f in comp)
+    if "membership" in sets:
+        out[prefix + "groups"] = labels
+        out[prefix + "partition"] = partition
+    if "network" in sets:
+        out[prefix + "interfaces"] = [{"mac": n["MACAddress"], "description": n["Description"],
+                                       "ip_addresses": [{"address": ip["IPAddress"], "network": ip["Network"]}
+                                                        for ip in n["IPAddresses"]]} for n in nics]
+        out[prefix + "macs"] = [n["MACAddress"] for n in nics]
+        out[prefix + "ips"] = [ip["IPAddress"] for n in nics for ip in n["IPAddresses"]]
+    if "bmc" in sets:
+        try:
+            out[prefix + "bmc"] = parent(comp["ID"]) if comp.get("Type") == "Node" else None
+        except XnameError:
+            out[prefix + "bmc"] = None
+    return out
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -255,6 +304,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if self.get_option("enabled") is not None:
             filters["enabled"] = str(self.get_option("enabled")).lower()
         return filters
+
+    def _host_var_sets(self):
+        sets = self.get_option("host_vars") or []
+        unknown = [name for name in sets if name not in HOST_VAR_SETS + ("all",)]
+        if unknown:
+            raise AnsibleParserError("host_vars: %s %s not a set of host variables; the sets are %s and all"
+                                     % (", ".join(map(str, unknown)), "is" if len(unknown) == 1 else "are",
+                                        ", ".join(HOST_VAR_SETS)))
+        return set(HOST_VAR_SETS) if "all" in sets else set(sets)
 
     def _read(self, instances):
         """Fetch every kind of every instance concurrently; {name: {kind: data}} and {name: error text}."""
@@ -300,13 +358,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return str(self.templar.template(template))
         return comp["ID"]
 
-    def _populate(self, data):
+    def _populate(self, data, shown):
         legacy = self.get_option("legacy_names")
         prefix = self.get_option("vars_prefix")
         strict = self.get_option("strict")
         networks = self.get_option("ansible_host_networks")
         descriptions = self.get_option("ansible_host_descriptions")
         fallback = self.get_option("ansible_host_fallback")
+        compose, groups, keyed = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
+        # templates see every variable, whatever host_vars says: compute the rest only when one is there
+        templated = bool(compose or groups or keyed or (self.get_option("hostnames") == "template" and not legacy))
         group_name = (lambda label: "grp_" + label) if legacy else to_safe_group_name
         part_name = (lambda name: "prt_" + name) if legacy else (lambda name: to_safe_group_name("partition_" + name))
         taken = {}
@@ -332,39 +393,32 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 if not xname:
                     continue
                 nics = sorted(nics_of.get(xname, []), key=lambda n: n["MACAddress"])
-                hostvars = dict((prefix + f.lower(), comp.get(f)) for f in FIELDS if f in comp)
                 labels = sorted(groups_of.get(xname, []))
-                hostvars[prefix + "groups"] = labels
-                hostvars[prefix + "partition"] = partition_of.get(xname)
-                hostvars[prefix + "interfaces"] = [{"mac": n["MACAddress"], "description": n["Description"],
-                                                    "ip_addresses": [{"address": ip["IPAddress"], "network": ip["Network"]}
-                                                                     for ip in n["IPAddresses"]]} for n in nics]
-                hostvars[prefix + "macs"] = [n["MACAddress"] for n in nics]
-                hostvars[prefix + "ips"] = [ip["IPAddress"] for n in nics for ip in n["IPAddresses"]]
-                try:
-                    hostvars[prefix + "bmc"] = parent(xname) if comp.get("Type") == "Node" else None
-                except XnameError:
-                    hostvars[prefix + "bmc"] = None
-                hostvars["openchami_instance"] = instance
+                partition = partition_of.get(xname)
+                hostvars = host_variables(comp, nics, labels, partition, shown, prefix)
                 address = choose_ansible_host(nics, networks, descriptions, fallback)
                 if address:
                     hostvars["ansible_host"] = address
                 if legacy:
-                    legacy_comp = dict(comp, id=xname, groupLabels=labels, partitionName=partition_of.get(xname) or "")
-                    hostvars["smd_component"] = legacy_comp
-                host = self._unique_name(self._host_name(comp, hostvars, legacy), instance, xname, taken)
+                    hostvars["smd_component"] = dict(comp, id=xname, groupLabels=labels, partitionName=partition or "")
+                seen = hostvars
+                if templated:
+                    seen = dict(hostvars, openchami_instance=instance)
+                    seen.update(host_variables(comp, nics, labels, partition, HOST_VAR_SETS, prefix))
+                host = self._unique_name(self._host_name(comp, seen, legacy), instance, xname, taken)
                 self.inventory.add_host(host, group=instance_group)
                 for key, value in hostvars.items():
                     self.inventory.set_variable(host, key, value)
                 for label in labels:
                     self.inventory.add_child(self.inventory.add_group(group_name(label)), host)
-                if partition_of.get(xname):
-                    self.inventory.add_child(self.inventory.add_group(part_name(partition_of[xname])), host)
+                if partition:
+                    self.inventory.add_child(self.inventory.add_group(part_name(partition)), host)
                 if not legacy:
                     self._standard_groups(host, comp)
-                self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
-                self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
-                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+                if templated:
+                    self._set_composite_vars(compose, seen, host, strict=strict)
+                    self._add_host_to_composed_groups(groups, seen, host, strict=strict)
+                    self._add_host_to_keyed_groups(keyed, seen, host, strict=strict)
 
     def _unique_name(self, wanted, instance, xname, taken):
         """``wanted``, or another name if a host already has it; every collision is warned about and both hosts
@@ -410,6 +464,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        shown = self._host_var_sets()
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache
@@ -430,4 +485,4 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             data = found
             if update_cache and not errors:
                 self._cache[cache_key] = data
-        self._populate(data)
+        self._populate(data, shown)

@@ -67,14 +67,30 @@ def private_data_dir(lab, pdd: Path, inventory: dict, extravars: dict, project: 
     return pdd, [token, lab.info["bmc_password"]]
 
 
-def run_job(pdd: Path, playbook: str, ident: str) -> list:
-    """``ansible-runner run`` as AWX starts a job; returns the job's events (asserts the job succeeded)."""
+def job_environment() -> dict:
+    """The test's environment without what a user's shell may hold and AWX's job environment does not."""
     environ = dict((k, v) for k, v in os.environ.items()
                    if not k.startswith(FOREIGN) and not k.endswith("ACCESS_TOKEN"))
     environ["PATH"] = f"{BIN_DIR}{os.pathsep}{environ.get('PATH', '')}"
+    return environ
+
+
+# AWX's inventory update: ansible-inventory --list --export through ansible-runner, on the private data directory
+INVENTORY_UPDATE = """\
+import json, sys
+from ansible_runner.interface import get_inventory
+out, err = get_inventory("list", [sys.argv[2]], response_format="json", export=True, private_data_dir=sys.argv[1],
+                         ident="inventory_update", quiet=True)
+json.dump({"out": out, "err": err}, sys.stdout)
+"""
+
+
+def run_job(pdd: Path, playbook: str, ident: str) -> list:
+    """``ansible-runner run`` as AWX starts a job; returns the job's events (asserts the job succeeded)."""
+    environ = job_environment()
     (pdd / "home").mkdir(exist_ok=True)
     result = subprocess.run([str(BIN_DIR / "ansible-runner"), "run", str(pdd), "-p", playbook, "--ident", ident],
-                            env=environ, capture_output=True, text=True, timeout=900, check=False)
+                            env=environ, capture_output=True, text=True, check=False)
     artifacts = pdd / "artifacts" / ident
     assert (artifacts / "status").read_text(encoding="utf-8") == "successful", result.stdout[-4000:] + result.stderr[-2000:]
     paths = sorted((artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))
@@ -117,8 +133,21 @@ def test_demo_and_smd_inventory_as_awx_jobs(lab, clean_smd, tmp_path):
     assert sorted(group["members"]["ids"]) == nodes
     assert_no_secret(pdd, events, secrets)
 
-    # a job whose inventory is the SMD source AWX syncs: the nodes the demo registered are its hosts
+    # the inventory update AWX runs for the SMD source: the demo's nodes, in its groups, with the lean variables
     source = (REPO_ROOT / "extensions" / "awx" / "inventory" / "openchami.smd.yml").read_text(encoding="utf-8")
+    pdd, secrets = private_data_dir(lab, tmp_path / "update", {"openchami.smd.yml": source}, {})
+    result = subprocess.run([sys.executable, "-c", INVENTORY_UPDATE, str(pdd), str(pdd / "inventory" / "openchami.smd.yml")],
+                            env=job_environment(), capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    update = json.loads(result.stdout)
+    listing = update["out"] if isinstance(update["out"], dict) else json.loads(update["out"])
+    assert sorted(listing["_meta"]["hostvars"]) == nodes, update["err"][-3000:]
+    assert sorted(listing["compute"]["hosts"]) == nodes
+    assert {"smd_id", "smd_state"} <= set(listing["_meta"]["hostvars"][nodes[0]])
+    assert "smd_interfaces" not in listing["_meta"]["hostvars"][nodes[0]]
+    assert not any(secret in result.stdout + result.stderr for secret in secrets)
+
+    # a job whose inventory is the SMD source AWX syncs: the nodes the demo registered are its hosts
     pdd, secrets = private_data_dir(lab, tmp_path / "inventory", {"openchami.smd.yml": source}, {},
                                     project={"nodes.yml": NODES_PLAYBOOK})
     events = run_job(pdd, "nodes.yml", "inventory")

@@ -80,15 +80,12 @@ def normalise(listing):
 
 
 def test_golden_listing(filled):
-    listing = filled.run_inventory(source(filled, ansible_host_networks=["nmn"]))
+    """Every host variable set (host_vars: [all]): the listing the plugin gave before host_vars existed."""
+    listing = filled.run_inventory(source(filled, ansible_host_networks=["nmn"], host_vars=["all"]))
     golden = GOLDEN / "inventory_basic.json"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(json.dumps(normalise(listing), indent=1, sort_keys=True) + "\n")
     assert normalise(listing) == json.loads(golden.read_text())
-
-
-def test_host_variables_and_groups(filled):
-    listing = filled.run_inventory(source(filled, ansible_host_networks=["nmn"]))
     hostvars = listing["_meta"]["hostvars"]
     assert sorted(hostvars) == ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n0", "x3000c0s19b1n0"]
     node = hostvars["x1000c0s0b0n0"]
@@ -105,6 +102,52 @@ def test_host_variables_and_groups(filled):
     assert group_hosts(listing, "arch_arm") == ["x1000c0s1b0n0"]
     assert group_hosts(listing, "state_off") == ["x1000c0s1b0n0"]
     assert len(group_hosts(listing, "instance_lab")) == 4
+
+
+LEAN = ["ansible_host", "openchami_instance", "smd_arch", "smd_enabled", "smd_id", "smd_nid", "smd_role", "smd_state"]
+SETS = {"component": ["smd_class", "smd_flag", "smd_type"],       # SMD has no SoftwareStatus, NetType, Subtype here
+        "membership": ["smd_groups", "smd_partition"],
+        "network": ["smd_interfaces", "smd_ips", "smd_macs"],
+        "bmc": ["smd_bmc"]}
+
+
+def test_default_host_variables_are_the_lean_set_and_groups_are_unchanged(filled):
+    listing = filled.run_inventory(source(filled, ansible_host_networks=["nmn"]))
+    hostvars = listing["_meta"]["hostvars"]
+    assert sorted(hostvars["x1000c0s0b0n0"]) == LEAN
+    assert hostvars["x1000c0s0b0n0"]["smd_id"] == "x1000c0s0b0n0" and hostvars["x1000c0s0b0n0"]["smd_nid"] == 1
+    assert hostvars["x1000c0s0b0n0"]["ansible_host"] == "10.100.0.1"
+    assert sorted(hostvars["x3000c0s19b1n0"]) == sorted(LEAN + ["smd_subrole"])
+    assert hostvars["x3000c0s19b1n0"]["smd_subrole"] == "Worker"
+    golden = json.loads((GOLDEN / "inventory_basic.json").read_text())
+    assert normalise(dict((k, v) for k, v in listing.items() if k != "_meta")) == \
+        dict((k, v) for k, v in golden.items() if k != "_meta")
+
+
+@pytest.mark.parametrize("names", [["component", "bmc"], ["membership", "network"]])
+def test_each_host_vars_set_adds_its_variables_and_no_request(filled, names):
+    served = smd_requests(filled)
+    listing = filled.run_inventory(source(filled, ansible_host_networks=["nmn"], host_vars=names))
+    assert smd_requests(filled) - served == 4
+    node = listing["_meta"]["hostvars"]["x1000c0s0b0n0"]
+    added = [key for name in names for key in SETS[name]]
+    assert sorted(node) == sorted(LEAN + added)
+    golden = json.loads((GOLDEN / "inventory_basic.json").read_text())["_meta"]["hostvars"]["x1000c0s0b0n0"]
+    assert dict((k, node[k]) for k in added) == dict((k, golden[k]) for k in added)
+
+
+def test_unknown_host_vars_set_is_named(filled):
+    src = filled.state / "tmp" / "badset.smd.yml"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text(yaml.safe_dump(source(filled, host_vars=["network", "hardware"])))
+    served = smd_requests(filled)
+    proc = subprocess.run([str(Path(os.sys.executable).parent / "ansible-inventory"), "-i", str(src), "--list"],
+                          env=filled.ansible_env(), capture_output=True, text=True, check=False)
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert "host_vars: hardware is not a set of host variables; the sets are component, membership, network, bmc and all" \
+        in text, text
+    assert not json.loads(proc.stdout or "{}").get("_meta", {}).get("hostvars")
+    assert smd_requests(filled) == served             # checked before anything is asked of SMD
 
 
 def test_server_side_filters(filled):
@@ -189,6 +232,16 @@ def test_constructed_options(filled):
     assert group_hosts(listing, "big_nids") == ["x3000c0s19b1n0"]
     assert group_hosts(listing, "class_river") == ["x3000c0s19b1n0"]
     assert listing["_meta"]["hostvars"]["x1000c0s0b0n0"]["node_kind"] == "mountain"
+    # templates see every variable, also those host_vars leaves out of the hosts
+    assert "smd_class" not in listing["_meta"]["hostvars"]["x1000c0s0b0n0"]
+    listing = filled.run_inventory(source(filled, keyed_groups=[{"key": "smd_groups", "prefix": "smd"},
+                                                                {"key": "smd_bmc", "prefix": "bmc"}],
+                                          compose={"first_mac": "smd_macs | first | default('none')",
+                                                   "where": "openchami_instance"}))
+    assert group_hosts(listing, "smd_canary") == ["x1000c0s0b0n0"]
+    assert group_hosts(listing, "bmc_x1000c0s0b0") == ["x1000c0s0b0n0", "x1000c0s0b0n1"]
+    assert listing["_meta"]["hostvars"]["x1000c0s0b0n0"]["first_mac"] == "02:00:00:00:00:01"
+    assert listing["_meta"]["hostvars"]["x1000c0s0b0n0"]["where"] == "lab"
 
 
 def test_cache_hit_makes_no_request(filled, tmp_path):
