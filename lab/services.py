@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shlex
 import subprocess
 import sys
@@ -59,9 +60,10 @@ DEFAULT_PORTS = {
     "csm-bss": 27784,
     "csm-sls": 27785,  # only with LAB_CSM_SLS_BIN (a real hms-sls built by hand)
     "keycloak-management": 27786,  # Keycloak's management interface (9000 by default)
+    "s3": 27773,  # versitygw (posix backend over lab-state/s3/data): the image inventory and boot artifacts
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
-SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control")
+SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control", "s3")
 DEFAULT_SERVICES = SERVICES + ("bmcs",)
 NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pcs": ("smd",), "power-control": ("smd",)}
 DEFAULT_BMCS = 4
@@ -73,6 +75,8 @@ BOOTSTRAP_TOKEN = "lab-bootstrap-token"  # boot-service exchanges it at the lab 
 DB = {"smd": ("smd", "smd", "hmsds"), "smd2": ("smd2", "smd2", "hmsds2"), "bss": ("bssuser", "bssuser", "bssdb")}
 DB.update(labcsm.DB)
 READY_TIMEOUT = 90
+S3_REGION = "us-east-1"
+S3_BUCKET = "boot-images"  # the bucket `up` creates (OpenCHAMI's name for its boot artifacts)
 
 
 def port_of(name: str) -> int:
@@ -279,6 +283,33 @@ class Lab:
                     lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url, (HOST, port),
                     entry.version)
 
+    def s3_keys(self) -> tuple:
+        """(access key, secret key) of the lab's S3 server, made once and kept in ``lab-state/s3/keys.json``."""
+        path = self.state / "s3" / "keys.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(path, json.dumps({"access": "lab" + secrets.token_hex(8),
+                                             "secret": secrets.token_urlsafe(30)}) + "\n")
+        keys = json.loads(path.read_text(encoding="utf-8"))
+        return keys["access"], keys["secret"]
+
+    def _s3(self) -> Proc:
+        """versitygw with its posix backend over ``lab-state/s3/data`` (a bucket is a directory); the root keys
+        come through the environment, not argv."""
+        entry = self.entries["s3"]
+        port = self.ports["s3"]
+        url = self.url("s3")
+        data = self.state / "s3" / "data"
+        access, secret = self.s3_keys()
+
+        def prepare():
+            (data / S3_BUCKET).mkdir(parents=True, exist_ok=True)
+        argv = [str(self.binary("s3")), "--port", f"{HOST}:{port}", "--region", S3_REGION, "--health", "/health",
+                "posix", str(data)]
+        env = {"ROOT_ACCESS_KEY_ID": access, "ROOT_SECRET_ACCESS_KEY": secret}
+        return Proc("s3", argv, self._env(env), self.state / "s3", lambda: runtime.http_ok(url + "/health"),
+                    "GET /health", url, (HOST, port), entry.version, prepare=prepare)
+
     @property
     def bmc_password(self) -> str:
         """Password of every emulated BMC (``$LAB_BMC_PASSWORD`` or the lab default)."""
@@ -417,7 +448,7 @@ class Lab:
         self._wave([self._auth()])
         self._wave([self._smd()])
         later = {"smd2": lambda: self._smd("smd2"), "bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
-                 "pcs": self._pcs, "power-control": self._power_control}
+                 "pcs": self._pcs, "power-control": self._power_control, "s3": self._s3}
         wave = [later[name]() for name in names if name in later]
         wave += [self._bmc(index) for index in range(1, bmcs + 1)]
         # a mockup's address depends only on its name (its place in the catalog), not on what else runs
@@ -619,6 +650,10 @@ class Lab:
             exports.update(csm_side.exports())
         if "power-control" in urls:
             exports["PCS_URL"] = urls["power-control"]
+        if "s3" in urls:  # what boto3 and the image modules read
+            access, secret = self.s3_keys()
+            exports.update({"AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": urls["s3"],
+                            "AWS_DEFAULT_REGION": S3_REGION, "LAB_S3_BUCKET": S3_BUCKET})
         for name in versions:
             exports[f"LAB_BIN_{name.upper().replace('-', '_')}"] = labbuild.bin_dir(self.entries[name])
         if labbuild.is_built(self.entries["magellan"]):
@@ -677,7 +712,7 @@ class Lab:
         """What the lab starts for process ``name``."""
         factories = {"auth": self._auth, "smd": self._smd, "smd2": lambda: self._smd("smd2"), "bss": self._bss,
                      "cloud-init": self._cloud_init, "boot-service": self._boot_service,
-                     "power-control": self._power_control}
+                     "power-control": self._power_control, "s3": self._s3}
         if name in factories:
             return factories[name]()
         if name.startswith("bmc-") and name[4:].isdigit():
@@ -732,7 +767,7 @@ class Lab:
         recs = runtime.records(self.state)
         checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
                   "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "pcs": "/readiness",
-                  "auth": "/health"}
+                  "auth": "/health", "s3": "/health"}
         for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
             record = recs.get(name)
             if not record:
