@@ -32,7 +32,12 @@ try:
 except ImportError as exc:  # pragma: no cover
     HAS_BOTO3 = False
     BOTO3_IMPORT_ERROR = exc
-    BotoCoreError = ClientError = Exception
+
+    class BotoCoreError(Exception):
+        """Stands in for botocore's (never raised without boto3)."""
+
+    class ClientError(Exception):
+        """Stands in for botocore's (never raised without boto3)."""
 
 from ansible.module_utils.six.moves.urllib.parse import quote
 
@@ -239,8 +244,8 @@ class Store:
                                 Delete={"Objects": [{"Key": key} for key in keys[start:start + 1000]], "Quiet": True})
             failed = answer.get("Errors") or []
             if failed:
-                raise ApiError("S3 refused to delete %s" % ", ".join("%s (%s)" % (e.get("Key"), e.get("Code"))
-                                                                    for e in failed))
+                named = ["%s (%s)" % (e.get("Key"), e.get("Code")) for e in failed]
+                raise ApiError("S3 refused to delete %s" % ", ".join(named))
 
     # ------------------------------------------------------------------ the inventory
     def manifests(self, name=None):

@@ -66,8 +66,8 @@ def check(recipes):
         if layer_type not in LAYER_TYPES:
             errors.append("%s: options.layer_type %r is not one of %s" % (where, layer_type, ", ".join(LAYER_TYPES)))
         if layer_type == "base" and options.get("pkg_manager") not in PKG_MANAGERS:
-            errors.append("%s: options.pkg_manager %r is not one of %s" % (where, options.get("pkg_manager"),
-                                                                         ", ".join(PKG_MANAGERS)))
+            errors.append("%s: options.pkg_manager %r is not one of %s"
+                          % (where, options.get("pkg_manager"), ", ".join(PKG_MANAGERS)))
         if index == 0 and options.get("parent", "scratch") != "scratch" and len(recipes) > 1:
             errors.append("%s: the first recipe of a layered build starts from scratch" % where)
         for key in ("packages", "package_groups", "remove_packages"):

@@ -152,7 +152,7 @@ options:
 seealso:
   - module: cscs.openchami.image_info
   - module: cscs.openchami.boot_config
-  - module: cscs.openchami.csm_image_import
+  - module: cscs.openchami.image_import
 """
 
 EXAMPLES = r"""

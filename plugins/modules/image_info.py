@@ -14,7 +14,7 @@ short_description: Find images in the image inventory kept in S3
 version_added: 0.2.0
 description:
   - Lists the image versions of the inventory that M(cscs.openchami.image), the C(cscs.openchami.image_build) role
-    and M(cscs.openchami.csm_image_import) keep in S3, filtered by name, tag, architecture, creator, creation time,
+    and M(cscs.openchami.image_import) keep in S3, filtered by name, tag, architecture, creator, creation time,
     labels and origin.
   - Each image answers what it is (name, version, tags, arch, labels), where its artifacts are (key, size, sha256
     and URL of the kernel, initrd and root file system), how it was made (recipe and its sha256, builder, tools,

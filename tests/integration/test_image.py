@@ -41,6 +41,11 @@ def s3(lab):
             for item in page.get("Contents") or []]
     for start in range(0, len(keys), 1000):
         client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
+    # boot configurations an earlier run left pointing at the bucket
+    lab.api("bss", "DELETE", "/bootparameters", json={"hosts": [XNAME]})
+    for config in lab.api("boot-service", "GET", "/bootconfigurations").json() or []:
+        if f"/{bucket}/" in json.dumps(config.get("spec") or {}):
+            lab.api("boot-service", "DELETE", f"/bootconfigurations/{config['metadata']['uid']}").raise_for_status()
     yield lab, client, bucket
 
 
@@ -213,56 +218,54 @@ def test_register_promote_boot_by_reference_and_refuse_delete(s3):
         "images/compute/v1/initrd.img", "images/compute/v1/rootfs.squashfs", "images/compute/v1/vmlinuz"]
     assert checked["r0"]["diff"]["after"]["compute:v1"]["tags"] == ["prod"]
     assert objects(client, bucket) == before
-    _result, done = play(lab, register)
-    assert done["r0"]["changed"] and not done["r0"].get("failed"), done
-    _result, again = play(lab, register)
-    assert not again["r0"]["changed"] and again["r0"]["uploaded"] == []
-    # promotion: prod moves to v2
-    _result, promoted = play(lab, [{"cscs.openchami.image": {"name": "compute", "version": "v2", "tags": ["prod", "latest"],
-                                                             "artifacts": two, "created_by": "bob"}},
-                                   {"cscs.openchami.image_info": {"name": ["compute"]}},
-                                   {"cscs.openchami.image_info": {"name": ["compute"], "tag": "prod"}}])
-    assert promoted["r0"]["summary"] == {"create": 1, "update": 1, "delete": 0, "unchanged": 0}
-    assert {i["version"]: i["tags"] for i in promoted["r1"]["images"]} == {"v1": [], "v2": ["latest", "prod"]}
-    assert [i["version"] for i in promoted["r2"]["images"]] == ["v2"]
-
-    # boot_config by reference: the URLs of v2's artifacts, root=live: added to the parameters
-    urls = promoted["r2"]["images"][0]["urls"]
-    boot = [{"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "compute:prod", "params": "console=ttyS0 root=/dev/sda1",
-                                            "backend": "bss"}}]
-    _result, booted = play(lab, boot)
-    assert booted["r0"]["changed"], booted
+    # register (twice: the second changes nothing), promote prod to v2, boot a node from compute:prod (twice)
+    boot = {"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "compute:prod", "backend": "bss",
+                                           "params": "console=ttyS0 root=/dev/sda1"}}
+    _result, done = play(lab, register + register + [
+        {"cscs.openchami.image": {"name": "compute", "version": "v2", "tags": ["prod", "latest"], "artifacts": two,
+                                  "created_by": "bob"}},
+        {"cscs.openchami.image_info": {"name": ["compute"]}},
+        {"cscs.openchami.image_info": {"name": ["compute"], "tag": "prod"}},
+        boot, boot])
+    assert done["r0"]["changed"] and not done["r0"].get("failed"), done["r0"]
+    assert not done["r1"]["changed"] and done["r1"]["uploaded"] == []
+    assert done["r2"]["summary"] == {"create": 1, "update": 1, "delete": 0, "unchanged": 0}
+    assert {i["version"]: i["tags"] for i in done["r3"]["images"]} == {"v1": [], "v2": ["latest", "prod"]}
+    assert [i["version"] for i in done["r4"]["images"]] == ["v2"]
+    # boot_config by reference: the URLs of v2's artifacts, root=live: in place of the root= given
+    urls = done["r4"]["images"][0]["urls"]
+    assert done["r5"]["changed"] and not done["r6"]["changed"], (done["r5"], done["r6"])
     record = bss(lab, XNAME)
     assert record["kernel"] == urls["kernel"] and record["initrd"] == urls["initrd"]
     assert record["params"] == "console=ttyS0 root=live:" + urls["rootfs"]
-    _result, rebooted = play(lab, boot)
-    assert not rebooted["r0"]["changed"]
-    # bad references change nothing and say what exists
-    _result, bad = play(lab, [{"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "compute:nope"}},
-                              {"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "com pute"}}])
+
+    # bad references change nothing and say what exists; deleting v2 is refused while BSS boots a node from it;
+    # v1 is not used: deprecated, and a deprecated image cannot be booted
+    stored = objects(client, bucket)
+    delete = {"cscs.openchami.image": {"name": "compute", "version": "v2", "state": "absent", "delete_artifacts": True}}
+    _result, bad = play(lab, [
+        {"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "compute:nope"}},
+        {"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "com pute"}},
+        delete,
+        {"cscs.openchami.image": {"name": "compute", "version": "v1", "deprecated": True}},
+        {"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "compute:v1"}},
+        {"cscs.openchami.image_info": {"name": ["compute"], "deprecated": True}}])
     assert bad["r0"]["failed"] and "image compute:nope is not in the inventory" in bad["r0"]["msg"]
     assert "compute:v2 (tags latest,prod)" in bad["r0"]["msg"]
     assert bad["r1"]["failed"] and "'com pute'" in bad["r1"]["msg"]
+    assert bad["r2"]["failed"] and not bad["r2"]["changed"]
+    assert f"image compute:v2 is still referenced by BSS boot parameters of {XNAME}" in bad["r2"]["msg"]
+    assert bad["r3"]["changed"] and bad["r3"]["image"]["deprecated_at"]
+    assert bad["r4"]["failed"] and "deprecated" in bad["r4"]["msg"]
+    assert [i["version"] for i in bad["r5"]["images"]] == ["v1"]
     assert bss(lab, XNAME) == record
-
-    # delete: refused while BSS boots a node from it, naming the node
-    stored = objects(client, bucket)
-    delete = [{"cscs.openchami.image": {"name": "compute", "version": "v2", "state": "absent", "delete_artifacts": True}}]
-    _result, refused = play(lab, delete)
-    assert refused["r0"]["failed"] and not refused["r0"]["changed"]
-    assert f"image compute:v2 is still referenced by BSS boot parameters of {XNAME}" in refused["r0"]["msg"]
-    assert objects(client, bucket) == stored
-    # v1 is not used: deprecate it; a deprecated image cannot be booted
-    _result, deprecated = play(lab, [{"cscs.openchami.image": {"name": "compute", "version": "v1", "deprecated": True}},
-                                     {"cscs.openchami.boot_config": {"nodes": [XNAME], "image": "compute:v1"}},
-                                     {"cscs.openchami.image_info": {"name": ["compute"], "deprecated": True}}])
-    assert deprecated["r0"]["changed"] and deprecated["r0"]["image"]["deprecated_at"]
-    assert deprecated["r1"]["failed"] and "deprecated" in deprecated["r1"]["msg"]
-    assert [i["version"] for i in deprecated["r2"]["images"]] == ["v1"]
+    assert {k: v for k, v in objects(client, bucket).items() if k != "inventory/compute/v1.json"} == \
+        {k: v for k, v in stored.items() if k != "inventory/compute/v1.json"}
     # once no node boots it, it goes, with its artifacts; again: nothing to do
-    _result, gone = play(lab, [{"cscs.openchami.boot_config": {"nodes": [XNAME], "state": "absent", "backend": "bss"}}] + delete + delete)
+    _result, gone = play(lab, [{"cscs.openchami.boot_config": {"nodes": [XNAME], "state": "absent", "backend": "bss"}},
+                               delete, delete])
     assert gone["r1"]["changed"] and sorted(gone["r1"]["uploaded"]) == [
-        "images/compute/v2/initrd.img", "images/compute/v2/rootfs.squashfs", "images/compute/v2/vmlinuz"]
+        "images/compute/v2/initrd.img", "images/compute/v2/rootfs.squashfs", "images/compute/v2/vmlinuz"], gone["r1"]
     assert not gone["r2"]["changed"]
     left = objects(client, bucket)
     assert not [k for k in left if "/v2" in k] and "inventory/compute/v1.json" in left
@@ -299,7 +302,7 @@ def test_import_csm_ims_images(s3):
         lab.lab.up(csm=True)
         info = json.loads((lab.state / "lab.json").read_text(encoding="utf-8"))["csm"]
     labcsm.CsmSide(lab.lab).reset()
-    task = {"cscs.openchami.csm_image_import": {
+    task = {"cscs.openchami.image_import": {
         "csm_api_url": info["api_url"], "csm_client_secret_file": info["client_secret_file"],
         "artifact_rewrite": [{"prefix": "s3://", "replacement": info["s3_url"]}]}}
     before = objects(client, bucket)

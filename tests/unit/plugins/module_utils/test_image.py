@@ -117,11 +117,11 @@ def test_image_builder_commands_publish_to_the_inventory_bucket_without_secrets(
     assert argv[:2] == ["podman", "run"] and "-e" in argv and "S3_SECRET" in argv
     assert "%s:/home/builder/config.yaml:Z" % write["write"] in argv
     assert argv[-6:] == [image_build.IMAGE_BUILDER_IMAGE, "image-build", "--config", "config.yaml", "--log-level", "INFO"]
-    assert image_build.image_builder_keys(
-        ["efi-images/rocky/r1/vmlinuz-5.14", "efi-images/rocky/r1/initramfs-5.14.img", "rocky/r1/rocky9-base-9",
-         "rocky/r1/sub/other"], "rocky/r1/") == {"kernel": "efi-images/rocky/r1/vmlinuz-5.14",
-                                                "initrd": "efi-images/rocky/r1/initramfs-5.14.img",
-                                                "rootfs": "rocky/r1/rocky9-base-9"}
+    keys = ["efi-images/rocky/r1/vmlinuz-5.14", "efi-images/rocky/r1/initramfs-5.14.img", "rocky/r1/rocky9-base-9",
+            "rocky/r1/sub/other"]
+    assert image_build.image_builder_keys(keys, "rocky/r1/") == {
+        "kernel": "efi-images/rocky/r1/vmlinuz-5.14", "initrd": "efi-images/rocky/r1/initramfs-5.14.img",
+        "rootfs": "rocky/r1/rocky9-base-9"}
 
 
 def test_recipe_hash_ignores_key_order():

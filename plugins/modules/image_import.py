@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: csm_image_import
+module: image_import
 short_description: Import CSM's IMS images into the image inventory kept in S3
 version_added: 0.2.0
 description:
@@ -59,7 +59,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Import CSM's compute images into the OpenCHAMI image inventory
-  cscs.openchami.csm_image_import:
+  cscs.openchami.image_import:
     images: [compute-cos-3.2.1]
     artifact_rewrite:
       - {prefix: "s3://", replacement: "https://rgw-vip.nmn/"}
