@@ -250,7 +250,11 @@ def main():
     if not image.HAS_BOTO3:
         module.fail_json(msg=missing_required_lib("boto3"), exception=str(image.BOTO3_IMPORT_ERROR))
     p = dict(module.params)
-    p["created_by"] = p["created_by"] or getpass.getuser()
+    if not p["created_by"]:
+        try:
+            p["created_by"] = getpass.getuser()
+        except (KeyError, OSError, ImportError):  # no login name (a container user without a passwd entry)
+            p["created_by"] = "unknown"
     if p["labels"] is not None:
         p["labels"] = dict((str(k), str(v)) for k, v in p["labels"].items())
 
