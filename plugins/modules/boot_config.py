@@ -87,7 +87,6 @@ options:
         endpoint), the bucket and the key. A deprecated image, an unknown reference or an image without kernel or
         root file system fails the task before anything is written.
     type: str
-    version_added: 0.2.0
   state:
     description: V(present) sets the configuration, V(absent) removes the nodes' boot configuration.
     type: str

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: image
 short_description: Register, tag, deprecate or delete an image in the image inventory kept in S3
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The image inventory answers what images exist, how each was built, where its artifacts are, who made it and
     when. It is kept in S3 next to the artifacts, one manifest per image version (V(inventory/<name>/<version>.json)

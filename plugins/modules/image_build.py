@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: image_build
 short_description: Build a node image (kernel, initrd, squashfs root) from image-builder recipes
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Builds the artifacts of a node image from a list of recipes applied in order (a base, then layers). A recipe is
     OpenCHAMI image-builder's configuration as is (C(options), C(repos), C(packages), C(package_groups),

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: image_import
 short_description: Import CSM's IMS images into the image inventory kept in S3
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the images of CSM's Image Management Service (IMS v3) and each image's C(manifest.json) (through
     O(artifact_rewrite), as M(cscs.openchami.csm_ims_info) does), and registers every image in the image inventory

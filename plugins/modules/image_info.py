@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: image_info
 short_description: Find images in the image inventory kept in S3
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the image versions of the inventory that M(cscs.openchami.image), the C(cscs.openchami.image_build) role
     and M(cscs.openchami.image_import) keep in S3, filtered by name, tag, architecture, creator, creation time,
