@@ -63,6 +63,8 @@ system-deps:
 	@command -v slurmctld >/dev/null || ls /usr/sbin/slurmctld >/dev/null 2>&1 || { apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slurmctld slurmd slurm-client; }
 	@command -v go >/dev/null || { echo "Go (1.26 or later) is needed to build the OpenCHAMI services" >&2; exit 1; }
+	@command -v debootstrap >/dev/null && command -v mksquashfs >/dev/null || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap squashfs-tools; }
 
 integration: venv system-deps
 	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests/integration -q -p no:cacheprovider -ra

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shlex
 import subprocess
 import sys
@@ -68,10 +69,11 @@ DEFAULT_PORTS = {
     "slurmd": 27800,
     "nodeboot": 27788,  # lab/nodeboot.py, the node-boot simulator (`up --nodeboot`)
     "metadata-service": 27774,  # lab/metadata_service.py, the metadata-service emulator
+    "s3": 27773,  # versitygw (posix backend over lab-state/s3/data): the image inventory and boot artifacts
     "tokensmith": 27771,  # TokenSmith (OpenCHAMI v0.2's token service): the JWKS every lab service checks
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
-SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control", "metadata-service")
+SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control", "metadata-service", "s3")
 DEFAULT_SERVICES = SERVICES + ("bmcs",)
 NEEDS = {"bss": ("smd",), "cloud-init": ("smd",), "boot-service": ("smd",), "pcs": ("smd",), "power-control": ("smd",),
          "metadata-service": ("smd",)}
@@ -84,6 +86,8 @@ BOOTSTRAP_TOKEN = "lab-bootstrap-token"  # boot-service exchanges it at the lab 
 DB = {"smd": ("smd", "smd", "hmsds"), "smd2": ("smd2", "smd2", "hmsds2"), "bss": ("bssuser", "bssuser", "bssdb")}
 DB.update(labcsm.DB)
 READY_TIMEOUT = 90
+S3_REGION = "us-east-1"
+S3_BUCKET = "boot-images"  # the bucket `up` creates (OpenCHAMI's name for its boot artifacts)
 
 
 def port_of(name: str) -> int:
@@ -336,6 +340,33 @@ class Lab:
                     lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url, (HOST, port),
                     entry.version)
 
+    def s3_keys(self) -> tuple:
+        """(access key, secret key) of the lab's S3 server, made once and kept in ``lab-state/s3/keys.json``."""
+        path = self.state / "s3" / "keys.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(path, json.dumps({"access": "lab" + secrets.token_hex(8),
+                                             "secret": secrets.token_urlsafe(30)}) + "\n")
+        keys = json.loads(path.read_text(encoding="utf-8"))
+        return keys["access"], keys["secret"]
+
+    def _s3(self) -> Proc:
+        """versitygw with its posix backend over ``lab-state/s3/data`` (a bucket is a directory); the root keys
+        come through the environment, not argv."""
+        entry = self.entries["s3"]
+        port = self.ports["s3"]
+        url = self.url("s3")
+        data = self.state / "s3" / "data"
+        access, secret = self.s3_keys()
+
+        def prepare():
+            (data / S3_BUCKET).mkdir(parents=True, exist_ok=True)
+        argv = [str(self.binary("s3")), "--port", f"{HOST}:{port}", "--region", S3_REGION, "--health", "/health",
+                "posix", str(data)]
+        env = {"ROOT_ACCESS_KEY_ID": access, "ROOT_SECRET_ACCESS_KEY": secret}
+        return Proc("s3", argv, self._env(env), self.state / "s3", lambda: runtime.http_ok(url + "/health"),
+                    "GET /health", url, (HOST, port), entry.version, prepare=prepare)
+
     @property
     def bmc_password(self) -> str:
         """Password of every emulated BMC (``$LAB_BMC_PASSWORD`` or the lab default)."""
@@ -517,7 +548,7 @@ class Lab:
         self._wave([self._smd()])
         later = {"smd2": lambda: self._smd("smd2"), "bss": self._bss, "cloud-init": self._cloud_init, "boot-service": self._boot_service,
                  "pcs": self._pcs, "power-control": self._power_control,
-                 "metadata-service": self._metadata_service}
+                 "metadata-service": self._metadata_service, "s3": self._s3}
         wave = [later[name]() for name in names if name in later]
         wave += [self._bmc(index) for index in range(1, bmcs + 1)]
         # a mockup's address depends only on its name (its place in the catalog), not on what else runs
@@ -735,6 +766,10 @@ class Lab:
             exports.update({"LAB_NODEBOOT_URL": info["nodeboot"]["url"], "LAB_NODEBOOT_FAIL_FILE": info["nodeboot"]["fail_file"]})
         if "power-control" in urls:
             exports["PCS_URL"] = urls["power-control"]
+        if "s3" in urls:  # what boto3 and the image modules read
+            access, secret = self.s3_keys()
+            exports.update({"AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": urls["s3"],
+                            "AWS_DEFAULT_REGION": S3_REGION, "LAB_S3_BUCKET": S3_BUCKET})
         for name in versions:
             exports[f"LAB_BIN_{name.upper().replace('-', '_')}"] = labbuild.bin_dir(self.entries[name])
         if labbuild.is_built(self.entries["magellan"]):
@@ -794,7 +829,7 @@ class Lab:
         """What the lab starts for process ``name``."""
         factories = {"auth": self._auth, "smd": self._smd, "smd2": lambda: self._smd("smd2"), "bss": self._bss,
                      "cloud-init": self._cloud_init, "boot-service": self._boot_service,
-                     "power-control": self._power_control, "nodeboot": self._nodeboot}
+                     "power-control": self._power_control, "nodeboot": self._nodeboot, "s3": self._s3}
         if name in factories:
             return factories[name]()
         if name.startswith("bmc-") and name[4:].isdigit():
@@ -852,7 +887,7 @@ class Lab:
         checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
                   "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "pcs": "/readiness",
                   "auth": "/health", "nodeboot": "/health", "metadata-service": "/health",
-                  "tokensmith": "/health"}
+                  "tokensmith": "/health", "s3": "/health"}
         for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
             record = recs.get(name)
             if not record:

@@ -24,6 +24,8 @@ description:
   - Only the fields given are managed; a node keeps its current kernel, initrd or parameters when they are not
     given. A node without a boot configuration needs O(kernel).
   - Everything is validated and resolved before any write; one bad item fails the task and nothing changes.
+  - O(image) takes the kernel, initrd and root file system from the image inventory in S3 (see
+    M(cscs.openchami.image)) instead of O(kernel) and O(initrd).
   - B(BSS) (C(/boot/v1)). All boot parameters are read with one GET. Nodes that end up with the same kernel, initrd
     and parameters are written together with one PUT (create or replace) listing all their hosts, so a uniform change
     to 10,000 nodes is one request; O(state=absent) is one DELETE. BSS's PostgreSQL store keeps a field a PUT leaves
@@ -45,12 +47,20 @@ author:
   - CSCS (@cscs)
 extends_documentation_fragment:
   - cscs.openchami.attributes
-  - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
+  - cscs.openchami.s3
   - cscs.openchami.backend.boot
   - cscs.openchami.nodes
   - cscs.openchami.nodes.src
 attributes:
+  action_group:
+    description:
+      - Use C(group/cscs.openchami.openchami) in C(module_defaults) to set the connection once for this module, and
+        C(group/cscs.openchami.image) to set the S3 options of O(image).
+    support: full
+    membership:
+      - cscs.openchami.image
+      - cscs.openchami.openchami
   check_mode:
     support: full
     description: Reads and compares, writes nothing.
@@ -67,6 +77,15 @@ options:
   params:
     description:
       - Kernel command line, split with shell quoting rules (a quoted value with spaces stays one parameter).
+    type: str
+  image:
+    description:
+      - An image of the inventory, V(name:tag) (or V(name:version); V(name) alone is V(name:latest)). Its kernel and
+        initrd URLs become the nodes' kernel and initrd, and C(root=live:<rootfs URL>) is added to O(params)
+        (replacing a C(root=) given there; without O(params) the parameters are just that).
+      - The S3 options (O(s3_endpoint_url) ...) say where the inventory is; the URLs are O(s3_public_url) (else the
+        endpoint), the bucket and the key. A deprecated image, an unknown reference or an image without kernel or
+        root file system fails the task before anything is written.
     type: str
   state:
     description: V(present) sets the configuration, V(absent) removes the nodes' boot configuration.
@@ -99,6 +118,13 @@ EXAMPLES = r"""
     initrd: ""
     params: console=ttyS0
 
+- name: Boot the compute group into the production image of the inventory
+  cscs.openchami.boot_config:
+    groups: [compute]
+    image: compute:prod
+    params: console=ttyS0,115200 ip=dhcp
+    s3_endpoint_url: http://s3.openchami.cluster:7070
+
 - name: Forget the boot configuration of a node
   cscs.openchami.boot_config:
     nodes: [x1000c0s0b0n1]
@@ -127,7 +153,7 @@ summary:
 """
 
 from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule, node_selector_options, src_option
-from ansible_collections.cscs.openchami.plugins.module_utils import boot, resource, smd
+from ansible_collections.cscs.openchami.plugins.module_utils import boot, image, resource, smd
 
 
 def main():
@@ -139,10 +165,17 @@ def main():
         params=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
+        image=dict(type="str"),
+        **image.s3_argument_spec()
     )
-    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "macs", "nids", "groups", "src")], mutually_exclusive=[("nodes", "src")])
+    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "macs", "nids", "groups", "src")],
+                             mutually_exclusive=[("nodes", "src"), ("image", "kernel"), ("image", "initrd")])
     p = module.params
     with module.guard():
+        if p["image"] and p["state"] == "absent":
+            raise resource.ValidationError(["image is for state=present (state=absent removes the configuration)"])
+        if p["image"]:
+            p["kernel"], p["initrd"], p["params"] = image.boot_fields(image.Store.from_params(p), p["image"], p["params"])
         boot.check_params(p["params"])
         names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=module.items("nodes"),
                                    macs=p["macs"], nids=p["nids"], groups=p["groups"])

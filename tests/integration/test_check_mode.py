@@ -155,6 +155,7 @@ def test_every_module_in_check_mode_changes_nothing(lab, clean_smd, tmp_path):
 # services they need are started there: the CSM side (Keycloak, gateway, emulators) by test_csm.py
 ELSEWHERE = {"test_csm.py": [m for m in MODULES if m.startswith("csm_")],
              "test_cluster.py": ["cluster_apply", "cluster_plan", "cluster_rollback", "cluster_snapshot", "fleet_info"]}
+ELSEWHERE["test_image.py"] = ["image", "image_build", "image_import", "image_info"]
 
 
 def test_every_module_has_a_check_mode_run_and_an_integration_test():
