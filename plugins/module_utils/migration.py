@@ -12,7 +12,8 @@ A node's record::
      "history": [{"step", "outcome", "time", "run_id", "error"?}], "before": {...}, "after": {...}, "error"}
 
 ``step`` is the last step the node reached (STEPS); ``outcome`` is ``running`` (interrupted if no run holds the
-lock), ``migrated``, ``rolled_back`` or ``failed`` (the rollback itself failed: look at it by hand).
+lock), ``migrated``, ``refused`` (its preflight failed: nothing was changed), ``rolled_back`` (back under CSM as
+recorded) or ``failed`` (the rollback itself failed, or the node is owned by both systems: look at it by hand).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,7 +35,7 @@ from ansible_collections.cscs.openchami.plugins.module_utils.resource import Val
 STEPS = ("planned", "preflight", "drained", "releasing", "released", "imported", "boot_configured",
          "cloud_init", "power_cycled", "verified", "resumed", "done")
 ROLLBACK_STEPS = ("rollback", "rolled_back")
-OUTCOMES = ("running", "migrated", "rolled_back", "failed")
+OUTCOMES = ("running", "migrated", "refused", "rolled_back", "failed")
 FINAL = ("migrated", "rolled_back")
 LOCK = "lock.json"
 
@@ -320,6 +321,79 @@ class Ledger:
             write_json(self.node_path(name), record)
             written[name] = record
         return written
+
+
+# ------------------------------------------------------------------------------------------------ role input
+def slices(export):
+    """xname -> what a ``csm_export`` result holds of the node (recorded before release, so that an interrupted run
+    imports the node from its record once HSM no longer has its MACs): its component and its BMC's, the
+    interfaces of both, the groups and partitions it is in, and its boot configuration (or None)."""
+    out = {}
+    components = dict((c["ID"], c) for c in export.get("components") or [])
+    for node in export.get("nodes") or []:
+        name, bmc = node["xname"], node.get("bmc")
+        out[name] = {
+            "components": [components[i] for i in (name, bmc) if i in components],
+            "interfaces": [i for i in export.get("interfaces") or [] if i.get("component_id") in (name, bmc)],
+            "groups": [dict(g, members=[name]) for g in export.get("groups") or [] if name in g["members"]],
+            "partitions": [dict(p, members=[name]) for p in export.get("partitions") or [] if name in p["members"]],
+            "boot": next(({"kernel": b["kernel"], "initrd": b.get("initrd") or "", "params": b.get("params") or ""}
+                          for b in export.get("boot_configs") or [] if name in b["nodes"]), None),
+        }
+    return out
+
+
+def batch_input(records, names, boot=None):
+    """The input of the batch's bulk writes, from the nodes' recorded slices: {components, interfaces, groups,
+    partitions, boot_configs (one per distinct kernel/initrd/params, with its nodes)}. ``boot`` overrides the
+    translated boot configuration of every node."""
+    components, interfaces, groups, partitions, boots = {}, {}, {}, {}, {}
+    for name in names:
+        piece = (records[name].get("before") or {}).get("export") or {}
+        for comp in piece.get("components") or []:
+            components[comp["ID"]] = comp
+        for item in piece.get("interfaces") or []:
+            interfaces[item["mac"]] = item
+        for key, out in (("groups", groups), ("partitions", partitions)):
+            for entry in piece.get(key) or []:
+                ident = entry.get("label") or entry.get("name")
+                out.setdefault(ident, dict(entry, members=[]))["members"].append(name)
+        config = boot or piece.get("boot")
+        if config:
+            key = (config["kernel"], config.get("initrd") or "", config.get("params") or "")
+            boots.setdefault(key, []).append(name)
+    return {"components": [components[k] for k in sorted(components)],
+            "interfaces": [interfaces[k] for k in sorted(interfaces)],
+            "groups": [groups[k] for k in sorted(groups)], "partitions": [partitions[k] for k in sorted(partitions)],
+            "boot_configs": [{"nodes": sorted(v), "kernel": k[0], "initrd": k[1], "params": k[2]}
+                             for k, v in sorted(boots.items())]}
+
+
+def preflight(names, node_slices, ownership, locks, boot=None):
+    """xname -> why the node cannot be migrated (absent when it can): unknown to CSM, locked or reserved in HSM,
+    no MAC known, already (partly) owned by OpenCHAMI, no boot configuration."""
+    owners = dict((n["xname"], n) for n in ownership or [])
+    lock_of = dict((item["ID"], item) for item in locks or [])
+    out = {}
+    for name in names:
+        why = []
+        piece = node_slices.get(name)
+        if piece is None:
+            why.append("not exported from CSM (unknown to HSM or SLS, or a problem csm_export names)")
+        else:
+            if not [i for i in piece["interfaces"] if i.get("component_id") == name]:
+                why.append("no MAC address known in CSM's HSM")
+            if not (boot or piece.get("boot")):
+                why.append("no boot configuration: not in the BOS template's boot sets and no image given")
+        lock = lock_of.get(name) or {}
+        if lock.get("Locked") or lock.get("Reserved"):
+            why.append("locked or reserved in CSM's HSM by someone else")
+        who = (owners.get(name) or {}).get("owner")
+        if who in ("openchami", "both"):
+            why.append("already owned by OpenCHAMI (boot configuration or MACs in SMD)")
+        if why:
+            out[name] = "preflight: " + "; ".join(why)
+    return out
 
 
 def parse_time(text):
