@@ -106,7 +106,7 @@ def plan_run(nodes, records, sizes):
     """Which nodes this run works on, in which waves.
 
     Nodes whose record says ``migrated`` are skipped; interrupted nodes (``running``) come first and resume after
-    their recorded step; nodes ``rolled_back`` or ``failed`` before are left alone (their record says why: take
+    their last migration step (a rollback that could not finish, a service being down, resumes the migration); nodes ``rolled_back`` or ``failed`` before are left alone (their record says why: take
     them out of the ledger to try again). Returns {waves: [[node+resume_after]], skipped: {xname: outcome}}.
     """
     todo, skipped = [], {}
@@ -116,7 +116,7 @@ def plan_run(nodes, records, sizes):
         if record is None:
             todo.append(dict(node, resume_after=None))
         elif record.get("outcome") == "running":
-            resuming.append(dict(node, resume_after=record.get("step")))
+            resuming.append(dict(node, resume_after=last_step(record)))
         else:
             skipped[node["xname"]] = record.get("outcome")
     work = resuming + todo
@@ -125,6 +125,14 @@ def plan_run(nodes, records, sizes):
         waves.append(work[start:start + size])
         start += size
     return {"waves": waves, "skipped": skipped}
+
+
+def last_step(record):
+    """The last migration step (STEPS) a node completed: an interrupted rollback resumes the migration from there."""
+    steps = [h.get("step") for h in record.get("history") or [] if h.get("step") in STEPS]
+    if record.get("step") in STEPS:
+        return record["step"]
+    return steps[-1] if steps else None
 
 
 def reached(step, wanted):

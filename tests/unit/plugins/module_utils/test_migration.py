@@ -58,14 +58,17 @@ def test_nodes_are_checked_and_named():
 
 def test_plan_skips_finished_nodes_and_resumes_interrupted_ones_first():
     nodes = migration.check_nodes(["x1000c0s0b0n%d" % i for i in range(2)] + ["x1000c0s1b0n%d" % i for i in range(2)]
-                                  + ["x1000c0s2b0n0"])
+                                  + ["x1000c0s2b0n0", "x1000c0s2b0n1"])
     records = {"x1000c0s0b0n0": {"outcome": "migrated", "step": "done"},
                "x1000c0s1b0n0": {"outcome": "running", "step": "released"},
-               "x1000c0s1b0n1": {"outcome": "rolled_back", "step": "rolled_back"}}
+               "x1000c0s1b0n1": {"outcome": "rolled_back", "step": "rolled_back"},
+               "x1000c0s2b0n1": {"outcome": "running", "step": "rollback",
+                                 "history": [{"step": "preflight"}, {"step": "imported"}, {"step": "rollback"}]}}
     plan = migration.plan_run(nodes, records, [1, 5])
     assert plan["skipped"] == {"x1000c0s0b0n0": "migrated", "x1000c0s1b0n1": "rolled_back"}
     assert [[(n["xname"], n["resume_after"]) for n in wave] for wave in plan["waves"]] == [
-        [("x1000c0s1b0n0", "released")], [("x1000c0s0b0n1", None), ("x1000c0s2b0n0", None)]]
+        [("x1000c0s1b0n0", "released")], [("x1000c0s2b0n1", "imported"), ("x1000c0s0b0n1", None),
+                                           ("x1000c0s2b0n0", None)]]
     assert migration.plan_run(nodes[:1], records, [1]) == {"waves": [], "skipped": {"x1000c0s0b0n0": "migrated"}}
     assert migration.reached("released", "releasing") and not migration.reached("releasing", "released")
     assert not migration.reached(None, "planned")
