@@ -77,7 +77,7 @@ def run(handle, nodes, waves, workdir, extra=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--peer", type=int, nargs="*", default=[10])
     parser.add_argument("--sample", type=pathlib.Path)
@@ -96,7 +96,7 @@ def main():
                             "OpenCHAMI within 600 s'} if '%s' in (node_migration_hook_nodes | map(attribute='xname')) "
                             "else {} }}\"\n" % (nodes[9], nodes[9]))
             (work / "sample").mkdir()
-            _, proc = run(handle, nodes, [1, 5, 10], work / "sample", {"node_migration_verify_tasks": str(hook)})
+            _seconds, proc = run(handle, nodes, [1, 5, 10], work / "sample", {"node_migration_verify_tasks": str(hook)})
             html = sorted((work / "sample" / "ledger" / "runs").glob("*.html"))[-1]
             shutil.copy(html, args.sample)
             print("sample report: %s (playbook rc %d)" % (args.sample, proc.returncode))

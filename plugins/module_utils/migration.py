@@ -106,8 +106,9 @@ def plan_run(nodes, records, sizes):
     """Which nodes this run works on, in which waves.
 
     Nodes whose record says ``migrated`` are skipped; interrupted nodes (``running``) come first and resume after
-    their last migration step (a rollback that could not finish, a service being down, resumes the migration); nodes ``rolled_back`` or ``failed`` before are left alone (their record says why: take
-    them out of the ledger to try again). Returns {waves: [[node+resume_after]], skipped: {xname: outcome}}.
+    their last migration step (a rollback that could not finish, a service being down, resumes the migration);
+    nodes ``refused``, ``rolled_back`` or ``failed`` before are left alone (their record says why: take them out of
+    the ledger to try again). Returns {waves: [[node+resume_after]], skipped: {xname: outcome}}.
     """
     todo, skipped = [], {}
     resuming = []
@@ -170,7 +171,7 @@ def controller_process(pid=None):
     module's parent: the process whose end makes the lock stale."""
     pid = pid or os.getpid()
     found = None
-    for _ in range(64):
+    for _level in range(64):
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as handle:
                 argv = handle.read().split(b"\0")

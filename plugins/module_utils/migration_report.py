@@ -104,7 +104,7 @@ def svg_chart(points, width=640, height=240):
         return height - pad - (height - 2 * pad) * count / float(top)
 
     path = []
-    for (seconds, count), (later, _) in zip(points, points[1:] + [points[-1]]):
+    for (seconds, count), (later, _count) in zip(points, points[1:] + [points[-1]]):
         path.append("%.1f,%.1f %.1f,%.1f" % (x(seconds), y(count), x(later), y(count)))
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" '
             'aria-label="nodes migrated over time">'

@@ -76,7 +76,7 @@ options:
   outcome:
     description: O(state=record) the node's outcome after this step.
     type: str
-    choices: [running, migrated, rolled_back, failed]
+    choices: [running, migrated, refused, rolled_back, failed]
     default: running
   before:
     description: O(state=record) per xname, entries merged into the record's C(before) (the state before migration).

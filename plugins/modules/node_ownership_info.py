@@ -15,10 +15,10 @@ version_added: 0.1.0
 description:
   - Reads both systems in bulk and says for each node who owns it. A node is owned by CSM when it is enabled in
     BOS or CFS, or any of its MACs is in CSM's HSM; by OpenCHAMI when it has a boot configuration (BSS or
-    boot-service) or any of its MACs is in OpenCHAMI's SMD. RV(nodes[].owner) is V(csm), V(openchami), V(none)
+    boot-service) or any of its MACs is in OpenCHAMI's SMD. Its owner is V(csm), V(openchami), V(none)
     (released from CSM, not yet in OpenCHAMI) or V(both) (a conflict).
   - A MAC counts wherever it is found, also without a component. CSM's DHCP helper puts a MAC it leased back into
-    HSM with no C(ComponentID), and that is a conflict. Give the MACs to look for in O(nodes[].macs).
+    HSM with no C(ComponentID), and that is a conflict. Give the MACs to look for as C(macs) of the node in O(nodes).
   - Reads are bulk. All Ethernet interfaces of HSM and of SMD, the BOS and CFS components of the nodes and the boot
     configurations are read with one request each.
 author:
@@ -32,7 +32,7 @@ extends_documentation_fragment:
   - cscs.openchami.backend.boot
 options:
   nodes:
-    description: The nodes, as xnames or as dicts with O(nodes[].xname) and O(nodes[].macs).
+    description: The nodes, as xnames or as dicts with C(xname) and C(macs) (MACs to look for also without a component).
     type: list
     elements: raw
     required: true

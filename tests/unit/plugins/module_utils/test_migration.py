@@ -67,8 +67,8 @@ def test_plan_skips_finished_nodes_and_resumes_interrupted_ones_first():
     plan = migration.plan_run(nodes, records, [1, 5])
     assert plan["skipped"] == {"x1000c0s0b0n0": "migrated", "x1000c0s1b0n1": "rolled_back"}
     assert [[(n["xname"], n["resume_after"]) for n in wave] for wave in plan["waves"]] == [
-        [("x1000c0s1b0n0", "released")], [("x1000c0s2b0n1", "imported"), ("x1000c0s0b0n1", None),
-                                           ("x1000c0s2b0n0", None)]]
+        [("x1000c0s1b0n0", "released")],
+        [("x1000c0s2b0n1", "imported"), ("x1000c0s0b0n1", None), ("x1000c0s2b0n0", None)]]
     assert migration.plan_run(nodes[:1], records, [1]) == {"waves": [], "skipped": {"x1000c0s0b0n0": "migrated"}}
     assert migration.reached("released", "releasing") and not migration.reached("releasing", "released")
     assert not migration.reached(None, "planned")
@@ -158,7 +158,7 @@ def test_report_counts_timeline_failures_and_chart(tmp_path):
     report = migration_report.summarize({"run_id": "r1", "operator": "alice", "ledger": ledger.path,
                                          "started": "s", "finished": "f"}, ledger.records())
     assert report["total"] == 2
-    assert report["counts"] == {"running": 0, "migrated": 1, "rolled_back": 1, "failed": 0}
+    assert report["counts"] == {"running": 0, "migrated": 1, "refused": 0, "rolled_back": 1, "failed": 0}
     assert report["failures"] == [{"xname": "x1000c0s0b0n1", "outcome": "rolled_back", "step": "rolled_back",
                                    "error": "verify: did not fetch its boot script from OpenCHAMI within 300 s"}]
     assert [h["step"] for h in report["nodes"][0]["timeline"]] == ["planned", "done"]
