@@ -31,7 +31,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from lab.services import Lab  # noqa: E402  pylint: disable=wrong-import-position
 from lab import csm as labcsm  # noqa: E402  pylint: disable=wrong-import-position
 
 
