@@ -63,3 +63,16 @@ attributes:
     membership:
       - cscs.openchami.csm
 """
+
+    OPENCHAMI_AND_CSM = r"""
+options: {}
+attributes:
+  action_group:
+    description:
+      - Use C(group/cscs.openchami.openchami) in C(module_defaults) to set the connection to OpenCHAMI, and
+        C(group/cscs.openchami.csm) to set the CSM connection, once for this module.
+    support: full
+    membership:
+      - cscs.openchami.openchami
+      - cscs.openchami.csm
+"""

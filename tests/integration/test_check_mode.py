@@ -154,7 +154,8 @@ def test_every_module_in_check_mode_changes_nothing(lab, clean_smd, tmp_path):
 # modules whose check-mode run (with a dump of the service before and after) is in another file, because the
 # services they need are started there: the CSM side (Keycloak, gateway, emulators) by test_csm.py
 ELSEWHERE = {"test_csm.py": [m for m in MODULES if m.startswith("csm_")],
-             "test_cluster.py": ["cluster_apply", "cluster_plan", "cluster_rollback", "cluster_snapshot", "fleet_info"]}
+             "test_cluster.py": ["cluster_apply", "cluster_plan", "cluster_rollback", "cluster_snapshot", "fleet_info"],
+             "test_node_migration.py": ["migration_ledger", "node_ownership_info"]}
 ELSEWHERE["test_image.py"] = ["image", "image_build", "image_import", "image_info"]
 
 

@@ -1,0 +1,130 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: node_ownership_info
+short_description: Tell, for many nodes at once, whether CSM or OpenCHAMI owns each of them
+version_added: 0.1.0
+description:
+  - Reads both systems in bulk and says for each node who owns it. A node is owned by CSM when it is enabled in
+    BOS or CFS, or any of its MACs is in CSM's HSM; by OpenCHAMI when it has a boot configuration (BSS or
+    boot-service) or any of its MACs is in OpenCHAMI's SMD. Its owner is V(csm), V(openchami), V(none)
+    (released from CSM, not yet in OpenCHAMI) or V(both) (a conflict).
+  - A MAC counts wherever it is found, also without a component. CSM's DHCP helper puts a MAC it leased back into
+    HSM with no C(ComponentID), and that is a conflict. Give the MACs to look for as C(macs) of the node in O(nodes).
+  - Reads are bulk. All Ethernet interfaces of HSM and of SMD, the BOS and CFS components of the nodes and the boot
+    configurations are read with one request each.
+author:
+  - CSCS (@cscs)
+extends_documentation_fragment:
+  - cscs.openchami.attributes
+  - cscs.openchami.attributes.info_module
+  - cscs.openchami.attributes.openchami_and_csm
+  - cscs.openchami.connection
+  - cscs.openchami.csm
+  - cscs.openchami.backend.boot
+options:
+  nodes:
+    description: The nodes, as xnames or as dicts with C(xname) and C(macs) (MACs to look for also without a component).
+    type: list
+    elements: raw
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Who owns the batch
+  cscs.openchami.node_ownership_info:
+    nodes: [x1000c0s0b0n0, {xname: x1000c0s0b0n1, macs: ["02:40:00:00:00:02"]}]
+  register: owners
+
+- name: Every node of the batch is in OpenCHAMI, and in OpenCHAMI only
+  ansible.builtin.assert:
+    that: owners.owners.openchami | length == 2
+"""
+
+RETURN = r"""
+nodes:
+  description: Per node, its owner and what each system holds of it.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{xname: x1000c0s0b0n0, owner: openchami,
+            csm: {bos_enabled: false, cfs_enabled: false, macs: []},
+            openchami: {boot_config: true, macs: ["02:40:00:00:00:01"]}}]
+owners:
+  description: The xnames by owner (V(csm), V(openchami), V(none), V(both)).
+  returned: always
+  type: dict
+  sample: {csm: [], openchami: [x1000c0s0b0n0], none: [], both: []}
+"""
+
+from ansible_collections.cscs.openchami.plugins.module_utils import boot, resource, smd
+from ansible_collections.cscs.openchami.plugins.module_utils.connection import connection_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import CsmModule, csm_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils.migration import check_nodes, owner
+
+
+def both_connections():
+    spec = connection_argument_spec()
+    spec.update(csm_argument_spec())
+    return spec
+
+
+class OwnershipModule(CsmModule):
+    connection_spec = staticmethod(both_connections)
+
+
+def _macs_by_owner(interfaces):
+    by_component, macs = {}, set()
+    for item in interfaces:
+        mac = resource.normalize_mac(item.get("MACAddress") or "") if item.get("MACAddress") else None
+        if mac:
+            macs.add(mac)
+            if item.get("ComponentID"):
+                by_component.setdefault(item["ComponentID"], set()).add(mac)
+    return by_component, macs
+
+
+def main():
+    module = OwnershipModule(argument_spec=dict(
+        nodes=dict(type="list", elements="raw", required=True),
+        backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
+    ))
+    with module.guard():
+        items = [i if isinstance(i, dict) else {"xname": i} for i in module.params["nodes"]]
+        nodes = check_nodes([{"xname": i.get("xname")} for i in items])
+        errors, given = [], {}
+        for node, item in zip(nodes, items):
+            given[node["xname"]] = set(resource.check_each(item.get("macs"), resource.normalize_mac,
+                                                           "macs of %s" % node["xname"], errors))
+        if errors:
+            raise resource.ValidationError(errors)
+        names = [n["xname"] for n in nodes]
+        csm = module.csm
+        bos = dict((c["id"], c.get("enabled")) for c in csm.bos_components(names))
+        cfs = dict((c["id"], c.get("enabled")) for c in csm.cfs_components(names))
+        hsm_by_node, hsm_macs = _macs_by_owner(csm.hsm_ethernet_interfaces())
+        smd_by_node, smd_macs = _macs_by_owner(smd.SMD(module.client("smd")).interfaces())
+        configs = boot.backend_for(boot.client_getter(module), module.params["backend"]).read()
+    results, owners = [], dict((o, []) for o in ("csm", "openchami", "none", "both"))
+    for name in names:
+        extra = given[name]
+        csm_side = {"bos_enabled": bos.get(name), "cfs_enabled": cfs.get(name),
+                    "macs": sorted(hsm_by_node.get(name, set()) | (extra & hsm_macs))}
+        oc_side = {"boot_config": name in configs, "macs": sorted(smd_by_node.get(name, set()) | (extra & smd_macs))}
+        who = owner({"bos_enabled": csm_side["bos_enabled"] or csm_side["cfs_enabled"], "macs": csm_side["macs"]},
+                    oc_side)
+        owners[who].append(name)
+        results.append({"xname": name, "owner": who, "csm": csm_side, "openchami": oc_side})
+    module.exit_json(changed=False, nodes=results, owners=owners)
+
+
+if __name__ == "__main__":
+    main()

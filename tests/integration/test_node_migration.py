@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 CSCS
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rolling migration CSM -> OpenCHAMI (role node_migration, playbooks/migrate_nodes.yml) end to end in the lab:
+the CSM side (`lab up --csm`: Keycloak, real HSM and BSS, emulated BOS/CFS/SLS/IMS) and OpenCHAMI's real SMD and BSS.
+
+One sequence on 16 compute nodes in waves [1, 5, 10], sharing one lab and one ledger:
+check mode (both sides' dumps identical before and after) -> a run whose network hook SIGKILLs SMD in wave 2 ->
+SMD restarted, the run re-run: it resumes, and the verify hook fails one node, which is rolled back to CSM exactly as
+recorded -> a third run changes nothing. The role's own modules, cscs.openchami.migration_ledger and
+cscs.openchami.node_ownership_info, run in every one of these runs (check mode included).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab import csm as labcsm
+
+import test_csm
+from test_csm import dump as csm_dump, per_node
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOK = REPO_ROOT / "playbooks" / "migrate_nodes.yml"
+WAVES = [1, 5, 10]
+
+
+def openchami_dump(lab):
+    """What OpenCHAMI holds: SMD components, interfaces, groups, partitions and BSS boot parameters (sorted)."""
+    def get(service, path):
+        response = lab.api(service, "GET", path)
+        response.raise_for_status()
+        return response.json()
+    return {"components": sorted(get("smd", "/State/Components")["Components"], key=lambda c: c["ID"]),
+            "interfaces": sorted(({k: v for k, v in i.items() if k != "LastUpdate"}
+                                  for i in get("smd", "/Inventory/EthernetInterfaces")), key=lambda i: i["ID"]),
+            "groups": sorted(get("smd", "/groups"), key=lambda g: g["label"]),
+            "partitions": sorted(get("smd", "/partitions"), key=lambda p: p["name"]),
+            "bss": sorted(get("bss", "/bootparameters") or [], key=lambda b: b["hosts"])}
+
+
+@pytest.fixture(scope="module")
+def migration(lab, tmp_path_factory):
+    """The CSM side up and reset, OpenCHAMI's SMD and BSS empty, 16 compute nodes, hooks that write what they got."""
+    info = json.loads((lab.state / "lab.json").read_text(encoding="utf-8")).get("csm")
+    if not info or not labcsm.CsmSide(lab.lab).running():
+        lab.lab.up(csm=True)
+        info = json.loads((lab.state / "lab.json").read_text(encoding="utf-8"))["csm"]
+    labcsm.CsmSide(lab.lab).reset()
+    test_csm._LAB[:] = [lab]  # pylint: disable=protected-access  # its dump() imports the client from this checkout
+    lab.clean_smd()
+    bss = lab.api("bss", "GET", "/bootparameters").json() or []
+    hosts = sorted({h for b in bss for h in b.get("hosts") or []})
+    if hosts:
+        lab.api("bss", "DELETE", "/bootparameters", json={"hosts": hosts}).raise_for_status()
+    layout = [n for n in labcsm.csm_seed.generate(labcsm.nodes())["layout"] if n["role"] == "Compute"]
+    assert len(layout) >= 16
+    nodes = [n["xname"] for n in layout[:16]]
+    work = tmp_path_factory.mktemp("migration")
+    hooks = {}
+    for name in ("drain", "resume", "network", "verify"):
+        hooks[name] = work / f"{name}.yml"
+    calls = work / "calls.jsonl"
+    for name in ("drain", "resume"):
+        hooks[name].write_text(yaml.safe_dump([{
+            "name": f"{name} hook of the test: write what it got",
+            "ansible.builtin.lineinfile": {"path": str(calls), "create": True, "mode": "0600",
+                                           "line": "{{ {'hook': '%s', 'nodes': node_migration_hook_nodes} | to_json }}" % name}}]))
+    # the network hook SIGKILLs SMD in the middle of wave 2 (more than one node) when the file `kill` exists (once)
+    kill = work / "kill"
+    smd_record = lab.state / "run" / "smd.json"
+    hooks["network"].write_text(yaml.safe_dump([{
+        "name": "network hook of the test: SIGKILL SMD once",
+        "ansible.builtin.shell": f"if [ -e {kill} ]; then rm {kill}; kill -9 $(python3 -c \"import json; "
+                                 f"print(json.load(open('{smd_record}'))['pid'])\"); fi",
+        "changed_when": False, "when": "node_migration_hook_nodes | length > 1"}]))
+    # the verify hook fails the node named in the file `bad`
+    bad = work / "bad"
+    hooks["verify"].write_text(yaml.safe_dump([{
+        "name": "verify hook of the test: fail the node named in a file",
+        "ansible.builtin.set_fact": {"node_migration_verify_failures": "{{ dict(node_migration_hook_nodes "
+                                     "| map(attribute='xname') | select('in', (lookup('ansible.builtin.file', '%s', "
+                                     "errors='ignore') or '').split()) | zip_longest([], fillvalue='verify: the test "
+                                     "says this node did not boot'))  }}" % bad}}]))
+    extravars = {"csm_api_url": info["api_url"], "csm_client_secret_file": info["client_secret_file"],
+                 "node_migration_nodes": nodes, "node_migration_waves": WAVES,
+                 "node_migration_boot_template": "compute-23.7",
+                 "node_migration_artifact_rewrite": [{"prefix": "s3://", "replacement": info["s3_url"]}],
+                 "node_migration_cloud_init_groups": ["migrated"], "node_migration_boot_backend": "bss",
+                 "node_migration_power_state": "none",
+                 "node_migration_max_fail_percentage": 20,
+                 "node_migration_ledger_dir": str(work / "ledger"),
+                 "node_migration_operator": "tester",
+                 "node_migration_drain_tasks": str(hooks["drain"]), "node_migration_resume_tasks": str(hooks["resume"]),
+                 "node_migration_network_tasks": str(hooks["network"]),
+                 "node_migration_verify_tasks": str(hooks["verify"])}
+    yield {"lab": lab, "info": info, "nodes": nodes, "layout": layout[:16], "vars": extravars, "work": work,
+           "kill": kill, "bad": bad, "calls": calls}
+    labcsm.CsmSide(lab.lab).reset()
+
+
+def run(migration, check=False, **extra):
+    result = migration["lab"].run_playbook(PLAYBOOK, dict(migration["vars"], **extra), check=check, timeout=1200)
+    return result, result.stdout + result.stderr
+
+
+def records(migration):
+    directory = migration["work"] / "ledger" / "nodes"
+    return {p.stem: json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))}
+
+
+def recap_changed(output):
+    line = next(line for line in output.splitlines() if line.startswith("localhost"))
+    return int(line.split("changed=")[1].split()[0])
+
+
+def test_check_mode_shows_the_plan_and_changes_nothing(migration):
+    lab, info = migration["lab"], migration["info"]
+    before = (csm_dump(info), openchami_dump(lab))
+    result, output = run(migration, check=True)
+    assert result.returncode == 0, output[-4000:]
+    assert "[1, 5, 10] nodes per wave" in output
+    for node in migration["nodes"]:
+        assert node in output
+    assert (csm_dump(info), openchami_dump(lab)) == before
+    assert not (migration["work"] / "ledger" / "nodes").exists() or not records(migration)
+
+
+def test_migration_interrupted_by_smd_kill_resumes_rolls_back_a_bad_node_and_is_idempotent(migration):
+    lab, info, nodes = migration["lab"], migration["info"], migration["nodes"]
+    csm_before = csm_dump(info)
+
+    # run 1: SMD is SIGKILLed by the network hook of wave 2: the wave cannot finish nor roll back
+    migration["kill"].write_text("")
+    try:
+        result, output = run(migration)
+    finally:
+        lab.lab.restart("smd")
+    assert result.returncode != 0, output[-4000:]
+    assert "interrupted: a rollback could not finish; re-run to resume" in output, output[-4000:]
+    assert not migration["kill"].exists()
+    first = records(migration)
+    assert first[nodes[0]]["outcome"] == "migrated"
+    assert {first[n]["outcome"] for n in nodes[1:6]} == {"running"}
+    assert not any(n in first for n in nodes[6:])  # wave 3 was never started
+
+    # run 2: resumes wave 2's nodes first, then the rest; node 9 fails its verify step and is rolled back
+    bad = nodes[9]
+    migration["bad"].write_text(bad)
+    result, output = run(migration)
+    assert result.returncode != 0, output[-4000:]
+    assert f"1 node(s) not migrated: {bad}: verify: the test says this node did not boot" in output, output[-4000:]
+    ledger = records(migration)
+    assert {n: r["outcome"] for n, r in ledger.items()} == {n: ("rolled_back" if n == bad else "migrated") for n in nodes}
+    resumed = [h["step"] for h in ledger[nodes[1]]["history"]]
+    assert "rollback" in resumed and resumed[-1] == "done"
+    assert ledger[bad]["error"] == "verify: the test says this node did not boot"
+    assert ledger[bad]["after"]["owner"] == "csm"
+    for name in nodes:
+        record = ledger[name]
+        assert record["operator"] == "tester" and record["before"]["csm"]["bos_enabled"] is True
+        assert [h["step"] for h in record["history"]][0] == "preflight"
+
+    # OpenCHAMI has the 15 migrated nodes, with MACs, boot configuration and groups; CSM none of theirs
+    migrated = [n for n in nodes if n != bad]
+    after = openchami_dump(lab)
+    assert sorted(c["ID"] for c in after["components"] if c["Type"] == "Node") == sorted(migrated)
+    hsm_macs = {i["ComponentID"]: i["MACAddress"] for i in csm_before["hsm_interfaces"]}
+    assert {i["ComponentID"]: i["MACAddress"] for i in after["interfaces"] if i["ComponentID"] in nodes} == \
+        {n: hsm_macs[n] for n in migrated}
+    booted = sorted(h for b in after["bss"] for h in b["hosts"])
+    assert booted == sorted(migrated)
+    assert all(b["kernel"].startswith(info["s3_url"]) for b in after["bss"])
+    groups = {g["label"]: sorted(g["members"]["ids"]) for g in after["groups"]}
+    assert groups["migrated"] == sorted(migrated) and groups["compute"] == sorted(migrated)
+    csm_after = csm_dump(info)
+    assert not [i for i in csm_after["hsm_interfaces"] if i.get("ComponentID") in migrated
+                or i["MACAddress"] in {hsm_macs[n] for n in migrated}]
+    assert not [c for c in csm_after["bos_components"] if c["id"] in migrated and c["enabled"]]
+    assert not [c for c in csm_after["cfs_components"] if c["id"] in migrated and c["enabled"]]
+    # the rolled back node is under CSM exactly as before, and not in OpenCHAMI
+    assert per_node(csm_after, bad) == per_node(csm_before, bad)
+    assert bad not in booted and bad not in json.dumps(after["interfaces"])
+
+    # every node went through the hooks: drained once, resumed (the bad one too, back in CSM)
+    calls = [json.loads(line) for line in migration["calls"].read_text().splitlines()]
+    drained = [n["xname"] for c in calls if c["hook"] == "drain" for n in c["nodes"]]
+    assert sorted(drained) == sorted(nodes)
+    assert all(set(n) == {"xname", "nid", "hostname"} for c in calls for n in c["nodes"])
+    resumed_nodes = {n["xname"]: n for c in calls if c["hook"] == "resume" for n in c["nodes"]}
+    assert sorted(resumed_nodes) == sorted(nodes)
+    by_xname = {n["xname"]: n for n in migration["layout"]}
+    assert all(resumed_nodes[x]["nid"] == by_xname[x]["nid"] and resumed_nodes[x]["hostname"] == "nid%06d" % by_xname[x]["nid"]
+               for x in nodes)
+
+    # the run's report: JSON, Markdown and a self-contained HTML page
+    reports = sorted((migration["work"] / "ledger" / "runs").glob("*.json"))
+    report = json.loads(reports[-1].read_text())  # run 2: the canary was migrated by run 1
+    assert report["counts"]["rolled_back"] == 1 and report["counts"]["migrated"] == 14
+    assert report["skipped"] == {nodes[0]: "migrated"}
+    page = reports[-1].with_suffix(".html").read_text()
+    assert "<svg" in page and bad in page and "did not boot" in page and "<script" not in page
+
+    # run 3: nothing to do, nothing changes on either side
+    both = (csm_dump(info), openchami_dump(lab))
+    result, output = run(migration)
+    assert result.returncode == 0, output[-4000:]
+    assert recap_changed(output) == 0
+    assert (csm_dump(info), openchami_dump(lab)) == both
+
+
+def test_second_run_at_once_is_refused(migration):
+    """A lock held by a living run (this test's own process stands for it) refuses a second run, naming it."""
+    ledger = migration["work"] / "ledger"
+    lock = {"run_id": "other-run", "operator": "someone", "host": os.uname().nodename, "pid": os.getpid(),
+            "pid_start": Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()[19],
+            "started": "2026-01-01T00:00:00.000000Z"}
+    (ledger / "lock.json").write_text(json.dumps(lock))
+    try:
+        both = (csm_dump(migration["info"]), openchami_dump(migration["lab"]))
+        result, output = run(migration, node_migration_nodes=migration["nodes"][:1])
+        assert result.returncode != 0
+        assert "locked by run other-run (operator someone, pid %d" % os.getpid() in output
+        assert (csm_dump(migration["info"]), openchami_dump(migration["lab"])) == both
+    finally:
+        (ledger / "lock.json").unlink()
