@@ -15,6 +15,7 @@ CA certificate.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import os
 import shlex
@@ -83,7 +84,7 @@ def test_release_manifest_and_lab_versions_cannot_drift():
 # --------------------------------------------------------------------------- the rendered deployment, run
 
 
-def _tls(directory: Path) -> dict:
+def _tls() -> dict:
     """A local CA and a server certificate for the public address (what an operator brings)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -93,7 +94,6 @@ def _tls(directory: Path) -> dict:
           .not_valid_after(now + datetime.timedelta(days=1))
           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
-    import ipaddress  # pylint: disable=import-outside-toplevel
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, PUBLIC)]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
@@ -103,7 +103,6 @@ def _tls(directory: Path) -> dict:
            "openchami_deploy_tls_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                          serialization.NoEncryption()).decode(),
            "openchami_deploy_tls_ca": ca.public_bytes(serialization.Encoding.PEM).decode()}
-    directory.mkdir(parents=True, exist_ok=True)
     return pem
 
 
@@ -209,7 +208,7 @@ def deployment():
     variables = {"openchami_deploy_root": str(root), "openchami_deploy_start": False,
                  "openchami_deploy_instance": INSTANCE, "openchami_deploy_ports": PORTS,
                  "openchami_deploy_public_address": PUBLIC, "openchami_deploy_token_issuer": labjwt.ISSUER,
-                 "openchami_deploy_credentials_dir": str(work / "credentials"), **_tls(work / "tls")}
+                 "openchami_deploy_credentials_dir": str(work / "credentials"), **_tls()}
     (work / "vars.json").write_text(json.dumps(variables), encoding="utf-8")
     playbook = work / "render.yml"
     playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False,
@@ -302,26 +301,19 @@ def deployment():
 
 def test_the_rendered_deployment_serves_the_collections_modules_through_haproxy(deployment):
     """smd_component and boot_config through the rendered haproxy (TLS, the rendered CA), on SMD and boot-service."""
+    node = {"components": [{"ID": "x3000c0s1b0n0", "State": "Ready", "Role": "Compute", "NID": 1, "Enabled": True}]}
+    boot = {"nodes": ["x3000c0s1b0n0"], "kernel": "http://10.1.0.1/vmlinuz", "initrd": "http://10.1.0.1/initrd",
+            "params": "console=ttyS0"}
+    tasks = [{"name": f"{what} ({run})", "register": f"{what}_{run}", f"cscs.openchami.{module}": args}
+             for run in ("first", "again") for what, module, args in (("node", "smd_component", node), ("boot", "boot_config", boot))]
+    tasks.append({"ansible.builtin.copy": {
+        "dest": str(deployment["work"] / "results.json"), "mode": "0600",
+        "content": "{{ {'node': node_first.changed, 'boot': boot_first.changed, 'again': node_again.changed, "
+                   "'boot_again': boot_again.changed} | to_json }}"}})
     play = [{"hosts": "localhost", "gather_facts": False,
              "module_defaults": {"group/cscs.openchami.openchami": {
                  "cluster_uri": deployment["public"], "ca_path": str(deployment["ca"]), "token": deployment["token"]}},
-             "tasks": [
-                 {"name": "Register a node", "register": "node",
-                  "cscs.openchami.smd_component": {"components": [
-                      {"ID": "x3000c0s1b0n0", "State": "Ready", "Role": "Compute", "NID": 1, "Enabled": True}]}},
-                 {"name": "Its boot configuration", "register": "boot",
-                  "cscs.openchami.boot_config": {"nodes": ["x3000c0s1b0n0"], "kernel": "http://10.1.0.1/vmlinuz",
-                                                 "initrd": "http://10.1.0.1/initrd", "params": "console=ttyS0"}},
-                 {"name": "Both again", "register": "again",
-                  "cscs.openchami.smd_component": {"components": [
-                      {"ID": "x3000c0s1b0n0", "State": "Ready", "Role": "Compute", "NID": 1, "Enabled": True}]}},
-                 {"name": "Boot again", "register": "boot_again",
-                  "cscs.openchami.boot_config": {"nodes": ["x3000c0s1b0n0"], "kernel": "http://10.1.0.1/vmlinuz",
-                                                 "initrd": "http://10.1.0.1/initrd", "params": "console=ttyS0"}},
-                 {"ansible.builtin.copy": {"dest": str(deployment["work"] / "results.json"), "mode": "0600",
-                                           "content": "{{ {'node': node.changed, 'boot': boot.changed, 'again': again.changed, "
-                                                      "'boot_again': boot_again.changed, 'backend': boot.backend | default('')} | to_json }}"}},
-             ]}]
+             "tasks": tasks}]
     path = deployment["work"] / "use.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     result = subprocess.run([str(BIN_DIR / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e",
