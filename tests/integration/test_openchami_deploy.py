@@ -217,6 +217,9 @@ def deployment():
                                f"ansible_python_interpreter={sys.executable}", "-e", f"@{work / 'vars.json'}", str(playbook)],
                               env=env, capture_output=True, text=True, check=False)
     assert rendered.returncode == 0, rendered.stdout[-4000:] + rendered.stderr[-2000:]
+    secrets = [p.read_text(encoding="utf-8").strip() for p in (work / "credentials" / INSTANCE).iterdir()]
+    assert len(secrets) == 3 and not [s for s in secrets + [variables["openchami_deploy_tls_key"].splitlines()[1]]
+                                      if s in rendered.stdout + rendered.stderr], "a secret in the role's output"
 
     procs: list[tuple[str, subprocess.Popen]] = []
     pg = Cluster(work / "pg-state", PORTS["postgres"])
