@@ -55,7 +55,7 @@ def manifest() -> dict:
 
 def test_release_manifest_and_lab_versions_cannot_drift():
     """What the lab builds and runs is what the role deploys: same module, same version."""
-    entries, _ = labbuild.load_versions()
+    entries = labbuild.load_versions()[0]
     services = manifest()["services"]
     problems = []
     for name, spec in services.items():
@@ -111,7 +111,7 @@ def _env_file(path: Path) -> dict:
     env = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, value = line.split("=", 1)
             env[key] = value
     return env
 
@@ -129,7 +129,7 @@ class Unit:
             if line.startswith("["):
                 section = line
             elif line and not line.startswith("#") and section == "[Container]":
-                key, _, value = line.partition("=")
+                key, value = line.split("=", 1)
                 self.keys.setdefault(key, []).append(value)
 
     def volumes(self) -> dict[str, str]:
@@ -167,11 +167,10 @@ class Unit:
 
 def _wait(what: str, check, proc: subprocess.Popen | None = None, log: Path | None = None, attempts: int = 600) -> None:
     """Wait on a condition (bounded by attempts, not by a clock); fail early if the process ended."""
-    for _ in range(attempts):
+    while attempts and not (proc is not None and proc.poll() is not None):
         if check():
             return
-        if proc is not None and proc.poll() is not None:
-            break
+        attempts -= 1
         time.sleep(0.2)
     tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log else ""
     pytest.fail(f"{what} did not become ready\n{tail}")
@@ -192,7 +191,7 @@ def deployment():
     work = Path(tempfile.mkdtemp(prefix="deploy-test-", dir=state))
     work.chmod(0o755)
     root = work / "root"
-    entries, _ = labbuild.load_versions()
+    entries = labbuild.load_versions()[0]
     services = manifest()["services"]
     for name in ("smd", "boot-service"):
         assert entries[services[name]["lab"]].version == services[name]["version"]
@@ -291,7 +290,7 @@ def deployment():
         yield {"root": root, "work": work, "env": env, "public": public, "ca": ca_file,
                "token": labjwt.mint(auth_state, audience=["smd", "boot-service"], lifetime=3600)}
     finally:
-        for _, proc in reversed(procs):
+        for proc in reversed([started[1] for started in procs]):
             if proc.poll() is None:
                 os.killpg(proc.pid, 15)
                 try:
