@@ -47,6 +47,8 @@ INSTANCE = "deploytest"
 BASE = int(os.environ.get("LAB_PORT_DEPLOY_BASE", "36790"))
 PORTS = {"postgres": BASE, "smd": BASE + 1, "tokensmith": BASE + 2, "boot-service": BASE + 3, "haproxy": BASE + 4}
 PUBLIC = runtime.loopback(17, 1)
+# the services' own address: not 127.0.0.1, whose outgoing connections may hold any port of the ephemeral range
+ADDR = runtime.loopback(17, 2)
 
 
 def manifest() -> dict:
@@ -165,7 +167,7 @@ class Unit:
         return self.keys["Image"][0]
 
 
-def _wait(what: str, check, proc: subprocess.Popen | None = None, log: Path | None = None, attempts: int = 600) -> None:
+def _wait(what: str, check, proc: subprocess.Popen | None = None, log: Path | None = None, attempts: int = 3000) -> None:
     """Wait on a condition (bounded by attempts, not by a clock); fail early if the process ended."""
     while attempts and not (proc is not None and proc.poll() is not None):
         if check():
@@ -206,7 +208,8 @@ def deployment():
                PATH=f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}")
     variables = {"openchami_deploy_root": str(root), "openchami_deploy_start": False,
                  "openchami_deploy_instance": INSTANCE, "openchami_deploy_ports": PORTS,
-                 "openchami_deploy_public_address": PUBLIC, "openchami_deploy_token_issuer": labjwt.ISSUER,
+                 "openchami_deploy_public_address": PUBLIC,
+                 "openchami_deploy_listen_address": ADDR, "openchami_deploy_token_issuer": labjwt.ISSUER,
                  "openchami_deploy_credentials_dir": str(work / "credentials"), **_tls()}
     (work / "vars.json").write_text(json.dumps(variables), encoding="utf-8")
     playbook = work / "render.yml"
@@ -246,9 +249,12 @@ def deployment():
     try:
         # PostgreSQL, and the database initialised by the rendered script with the rendered secret environment
         pg.init()
-        pg.start()
+        pg.log.parent.mkdir(parents=True, exist_ok=True)
+        pg._run([str(pg.bin / "pg_ctl"), "-D", str(pg.data), "-w", "-o",  # pylint: disable=protected-access
+                 f"-c listen_addresses={ADDR} -p {PORTS['postgres']} -c unix_socket_directories={pg.root} -c fsync=off",
+                 "start"])
         postgres = Unit(root, "postgres")
-        init_env = {**postgres.environment(), "PGHOST": "127.0.0.1", "PGPORT": str(PORTS["postgres"])}
+        init_env = {**postgres.environment(), "PGHOST": ADDR, "PGPORT": str(PORTS["postgres"])}
         script = postgres.volumes()["/docker-entrypoint-initdb.d/10-openchami.sh"]
         result = subprocess.run(["sh", script], env=init_env, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -256,12 +262,14 @@ def deployment():
         # the lab's token server on TokenSmith's port: the JWKS SMD's rendered environment names
         auth_state = work / "auth"
         auth_state.mkdir()
-        tokensmith = subprocess.Popen([sys.executable, "-m", "lab.authserver", "--state", str(auth_state), "--listen",
-                                       f"127.0.0.1:{PORTS['tokensmith']}"], cwd=REPO_ROOT, start_new_session=True,
-                                      env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
+        labjwt.load_key(auth_state)  # the signing key, made here once (the server would make it at its start)
+        token_log = logs / "tokensmith.log"
+        with open(token_log, "wb") as out:
+            tokensmith = subprocess.Popen([sys.executable, "-m", "lab.authserver", "--state", str(auth_state), "--listen",
+                                           f"{ADDR}:{PORTS['tokensmith']}"], cwd=REPO_ROOT, start_new_session=True,
+                                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), stdout=out, stderr=subprocess.STDOUT)
         procs.append(("tokensmith", tokensmith))
-        _wait("token server", lambda: _answers(f"http://127.0.0.1:{PORTS['tokensmith']}/health"), tokensmith)
+        _wait("token server", lambda: _answers(f"http://{ADDR}:{PORTS['tokensmith']}/health"), tokensmith, token_log)
 
         smd_init = Unit(root, "smd-init")
         proc, log = start(smd_init, smd_init.argv([], image_of(smd_init)))
@@ -269,12 +277,12 @@ def deployment():
 
         smd = Unit(root, "smd")
         proc, log = start(smd, smd.argv([], image_of(smd)))
-        _wait("SMD", lambda: _answers(f"http://127.0.0.1:{PORTS['smd']}/hsm/v2/service/ready"), proc, log)
+        _wait("SMD", lambda: _answers(f"http://{ADDR}:{PORTS['smd']}/hsm/v2/service/ready"), proc, log)
 
         boot = Unit(root, "boot-service")
         image = image_of(boot)
         proc, log = start(boot, boot.argv([image["entrypoint"]], image))
-        _wait("boot-service", lambda: _answers(f"http://127.0.0.1:{PORTS['boot-service']}/health"), proc, log)
+        _wait("boot-service", lambda: _answers(f"http://{ADDR}:{PORTS['boot-service']}/health"), proc, log)
 
         haproxy = Unit(root, "haproxy")
         volumes = haproxy.volumes()
