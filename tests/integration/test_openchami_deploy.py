@@ -19,6 +19,7 @@ import ipaddress
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -249,10 +250,7 @@ def deployment():
     try:
         # PostgreSQL, and the database initialised by the rendered script with the rendered secret environment
         pg.init()
-        pg.log.parent.mkdir(parents=True, exist_ok=True)
-        pg._run([str(pg.bin / "pg_ctl"), "-D", str(pg.data), "-w", "-o",  # pylint: disable=protected-access
-                 f"-c listen_addresses={ADDR} -p {PORTS['postgres']} -c unix_socket_directories={pg.root} -c fsync=off",
-                 "start"])
+        pg.start(listen=ADDR)
         postgres = Unit(root, "postgres")
         init_env = {**postgres.environment(), "PGHOST": ADDR, "PGPORT": str(PORTS["postgres"])}
         script = postgres.volumes()["/docker-entrypoint-initdb.d/10-openchami.sh"]
@@ -307,6 +305,7 @@ def deployment():
                     os.killpg(proc.pid, 9)
                     proc.wait()
         pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_the_rendered_deployment_serves_the_collections_modules_through_haproxy(deployment):
