@@ -105,8 +105,8 @@ class Cluster:
         except (OSError, ValueError, IndexError):
             return None
 
-    def start(self) -> None:
-        """Start the server (waits until it accepts connections)."""
+    def start(self, listen: str = "127.0.0.1") -> None:
+        """Start the server on address ``listen`` (waits until it accepts connections)."""
         if self.running():
             return
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -114,13 +114,13 @@ class Cluster:
             self.log.touch()
             owner = pwd.getpwnam(self.user)
             os.chown(self.log, owner.pw_uid, owner.pw_gid)
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root} "
+        options = (f"-c listen_addresses={listen} -p {self.port} -c unix_socket_directories={self.root} "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
         result = self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
                             "-o", options, "start"], check=False)
         if result.returncode:
             tail = "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-10:])
-            raise LabError(f"PostgreSQL did not start on 127.0.0.1:{self.port}:\n{result.stdout}{result.stderr}{tail}")
+            raise LabError(f"PostgreSQL did not start on {listen}:{self.port}:\n{result.stdout}{result.stderr}{tail}")
 
     def stop(self) -> str:
         """pg_ctl stop -m fast."""
