@@ -25,7 +25,7 @@ import json
 import math
 import os
 import re
-import socket
+import platform
 import tempfile
 
 from ansible_collections.cscs.openchami.plugins.module_utils import xname
@@ -192,7 +192,7 @@ def controller_process(pid=None):
 
 
 def _alive(lock):
-    if lock.get("host") != socket.gethostname():
+    if lock.get("host") != platform.node():
         return True  # another machine's run: cannot be checked from here
     pid = lock.get("pid")
     if not isinstance(pid, int):
@@ -277,7 +277,7 @@ class Ledger:
         path = os.path.join(self.path, LOCK)
         stale = self.check_lock(run_id)
         pid, start = process or controller_process()
-        mine = {"run_id": run_id, "operator": operator, "host": socket.gethostname(), "pid": pid, "pid_start": start,
+        mine = {"run_id": run_id, "operator": operator, "host": platform.node(), "pid": pid, "pid_start": start,
                 "started": now()}
         if stale and stale.get("run_id") == run_id:
             return stale, None

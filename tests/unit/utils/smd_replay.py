@@ -287,6 +287,7 @@ def inventory_reads(url, collections, token=None):
     source = os.path.join(folder, "replay.smd.yml")
     with open(source, "w") as handle:
         handle.write("plugin: cscs.openchami.smd\nservice_uris: {smd: %s/hsm/v2}\nretries: 0\n"
+                     "host_vars: [all]\n"
                      "groups: {compute_nodes: \"smd_role == 'Compute'\"}\n" % url)
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1", ANSIBLE_INVENTORY_ENABLED="auto",
