@@ -88,6 +88,7 @@ DB.update(labcsm.DB)
 READY_TIMEOUT = 90
 S3_REGION = "us-east-1"
 S3_BUCKET = "boot-images"  # the bucket `up` creates (OpenCHAMI's name for its boot artifacts)
+PCS_INNER_PORT = 28007  # power-control listens on ":28007" (every interface, no flag): lab/netns.py isolates it
 
 
 def port_of(name: str) -> int:
@@ -304,9 +305,16 @@ class Lab:
                     url, (HOST, port), entry.version)
 
     def _pcs(self) -> Proc:
-        """The power-control emulator (lab/pcs.py): reads the BMCs from SMD, checks tokens against the lab JWKS."""
+        """The power-control emulator (lab/pcs.py): reads the BMCs from SMD, checks tokens against the lab JWKS.
+
+        With ``$LAB_POWER_CONTROL_BIN`` (a real power-control built by hand) that program instead, in a network
+        namespace of its own (lab/netns.py), reached at the same address: the same tests run against both.
+        """
         port = self.ports["pcs"]
         url = self.url("pcs")
+        real = os.environ.get("LAB_POWER_CONTROL_BIN")
+        if real:
+            return self._real_power_control(Path(real), port, url)
         code = hashlib.sha256(Path(labpcs.__file__).read_bytes()).hexdigest()[:12]
         argv = [sys.executable, "-m", "lab.pcs", "--listen", f"{HOST}:{port}", "--smd-url", self.url("smd"),
                 "--token-url", self.token_url, "--jwks-url", self.jwks_url,
@@ -366,6 +374,27 @@ class Lab:
         env = {"ROOT_ACCESS_KEY_ID": access, "ROOT_SECRET_ACCESS_KEY": secret}
         return Proc("s3", argv, self._env(env), self.state / "s3", lambda: runtime.http_ok(url + "/health"),
                     "GET /health", url, (HOST, port), entry.version, prepare=prepare)
+
+    def _real_power_control(self, binary: Path, port: int, url: str) -> Proc:
+        if not os.access(binary, os.X_OK):
+            raise LabError(f"LAB_POWER_CONTROL_BIN={binary} is not an executable power-control binary")
+        # out of its namespace it reaches SMD, the token endpoint, the JWKS and the BMCs (443) at their lab addresses
+        forward = sorted({443} | {self.ports[name] for name in ("smd", "auth", "tokensmith")})
+        argv = [sys.executable, "-m", "lab.netns", "--listen", f"{HOST}:{port}", "--inner-port", str(PCS_INNER_PORT),
+                "--sockets", str(self.state / "pcs-netns"), "--forward", ",".join(map(str, forward)), "--",
+                # --hsmlock-enabled=false: with it on, reserving the components at SMD fails ("missing bearer
+                # token": no token sent) and v2.12.1 then dereferences a nil error (transitions.go:582) and dies.
+                # Even so its transitions fail here ("Unable to reserve component"): see lab/README.md
+                str(binary), "--fake-vault-enabled", "--hsmlock-enabled=false", "--sms-server", self.url("smd"),
+                "--jwks-url", self.jwks_url,
+                "--oauth2-client-id", "lab", "--oauth2-client-secret", "lab", "--oauth2-token-url", self.token_url,
+                "--oauth2-scopes", "smd.read,smd.write"]
+        env = {"PCS_FAKE_VAULT_REDFISH_USER": BMC_USER, "PCS_FAKE_VAULT_REDFISH_PASSWORD": self.bmc_password,
+               "TRS_IMPLEMENTATION": "LOCAL", "STORAGE": "MEMORY", "LOG_LEVEL": "INFO", "PCS_JWKS_URL": self.jwks_url,
+               "PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}
+        return Proc("pcs", argv, self._env(env), runtime.REPO_ROOT,
+                    lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url, (HOST, port),
+                    "real " + binary.name)
 
     @property
     def bmc_password(self) -> str:
@@ -737,6 +766,8 @@ class Lab:
             "bmc_user": BMC_USER, "bmc_password": self.bmc_password, "bmcs": bmc_list,
             "binaries": {name: str(labbuild.bin_dir(self.entries[name])) for name in versions},
             "unavailable": self.unavailable,
+            # what answers as the lab's pcs: the emulator, or a real power-control ($LAB_POWER_CONTROL_BIN)
+            "pcs_program": os.environ.get("LAB_POWER_CONTROL_BIN") or "lab/pcs.py",
         }
         csm_side = labcsm.CsmSide(self)
         if csm_side.running():
