@@ -4,7 +4,8 @@
 """The rolling migration CSM -> OpenCHAMI (role node_migration, playbooks/migrate_nodes.yml) end to end in the lab:
 the CSM side (`lab up --csm`: Keycloak, real HSM and BSS, emulated BOS/CFS/SLS/IMS) and OpenCHAMI's real SMD and BSS.
 
-One sequence on 16 compute nodes in waves [1, 5, 10], sharing one lab and one ledger:
+One sequence on 16 compute nodes in waves [1, 5, 10], sharing one lab and one ledger, drained and resumed in the lab's
+real Slurm (`lab up --slurm`) by the shipped hooks examples/migration_hooks/slurm_drain.yml and slurm_resume.yml:
 check mode (both sides' dumps identical before and after) -> a run whose network hook SIGKILLs SMD in wave 2 ->
 SMD restarted, the run re-run: it resumes, and the verify hook fails one node, which is rolled back to CSM exactly as
 recorded -> a third run changes nothing. The role's own modules, cscs.openchami.migration_ledger and
@@ -15,12 +16,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from lab import csm as labcsm
+from lab import slurm as labslurm
 
 import test_csm
 from test_csm import dump as csm_dump, per_node
@@ -28,6 +32,24 @@ from test_csm import dump as csm_dump, per_node
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO_ROOT / "playbooks" / "migrate_nodes.yml"
 WAVES = [1, 5, 10]
+HOOKS = REPO_ROOT / "examples" / "migration_hooks"
+REASON = "cscs.openchami node_migration"  # the shipped hooks' default drain reason
+
+
+def slurm_states(env) -> dict:
+    """Slurm node name -> (state, reason), as ``sinfo`` prints them."""
+    out = subprocess.run(["sinfo", "-h", "-N", "-o", "%N|%T|%E"], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    return {name: (state, reason) for name, state, reason in (line.split("|", 2) for line in out.splitlines())}
+
+
+def slurm_wait(env, condition) -> dict:
+    """The Slurm states once ``condition(states)`` holds (slurmctld applies an update asynchronously)."""
+    while True:
+        states = slurm_states(env)
+        if condition(states):
+            return states
+        time.sleep(0.2)
 
 
 def openchami_dump(lab):
@@ -46,11 +68,20 @@ def openchami_dump(lab):
 
 @pytest.fixture(scope="module")
 def migration(lab, tmp_path_factory):
-    """The CSM side up and reset, OpenCHAMI's SMD and BSS empty, 16 compute nodes, hooks that write what they got."""
-    info = json.loads((lab.state / "lab.json").read_text(encoding="utf-8")).get("csm")
-    if not info or not labcsm.CsmSide(lab.lab).running():
-        lab.lab.up(csm=True)
-        info = json.loads((lab.state / "lab.json").read_text(encoding="utf-8"))["csm"]
+    """The CSM side up and reset, Slurm up with every node idle, OpenCHAMI's SMD and BSS empty, 16 compute nodes."""
+    state = json.loads((lab.state / "lab.json").read_text(encoding="utf-8"))
+    slurm_side = labslurm.SlurmSide(lab.lab)
+    if not state.get("csm") or not labcsm.CsmSide(lab.lab).running() or not slurm_side.running() \
+            or not slurm_side.registered():
+        lab.lab.up(csm=True, slurm=True)
+        state = json.loads((lab.state / "lab.json").read_text(encoding="utf-8"))
+    info, slurm = state["csm"], state["slurm"]
+    lab.env["SLURM_CONF"] = slurm["conf"]  # run_playbook passes lab.env to ansible-playbook: the hooks' scontrol/sinfo
+    slurm_env = dict(os.environ, SLURM_CONF=slurm["conf"])
+    all_slurm = ",".join(n["name"] for n in slurm["nodes"])
+    subprocess.run(["scontrol", "update", "NodeName=" + all_slurm, "State=RESUME"], env=slurm_env, capture_output=True,
+                   check=False)
+    slurm_wait(slurm_env, lambda states: all(s == "idle" for s, _reason in states.values()))
     labcsm.CsmSide(lab.lab).reset()
     test_csm._LAB[:] = [lab]  # pylint: disable=protected-access  # its dump() imports the client from this checkout
     lab.clean_smd()
@@ -62,19 +93,24 @@ def migration(lab, tmp_path_factory):
     assert len(layout) >= 16
     nodes = [n["xname"] for n in layout[:16]]
     work = tmp_path_factory.mktemp("migration")
-    hooks = {}
-    for name in ("drain", "resume", "network", "verify"):
-        hooks[name] = work / f"{name}.yml"
+    slurm_name = {n["xname"]: n["name"] for n in slurm["nodes"]}
+    assert set(nodes) <= set(slurm_name)
+    hooks = {"drain": HOOKS / "slurm_drain.yml", "resume": HOOKS / "slurm_resume.yml",
+             "network": work / "network.yml", "verify": work / "verify.yml"}
+    # the network hook (after the drain, before the power-on) writes what Slurm says of the batch's nodes, then
+    # SIGKILLs SMD in the middle of wave 2 (more than one node) when the file `kill` exists (once)
     calls = work / "calls.jsonl"
-    for name in ("drain", "resume"):
-        hooks[name].write_text(yaml.safe_dump([{
-            "name": f"{name} hook of the test: write what it got",
-            "ansible.builtin.lineinfile": {"path": str(calls), "create": True, "mode": "0600",
-                                           "line": "{{ {'hook': '%s', 'nodes': node_migration_hook_nodes} | to_json }}" % name}}]))
-    # the network hook SIGKILLs SMD in the middle of wave 2 (more than one node) when the file `kill` exists (once)
     kill = work / "kill"
     smd_record = lab.state / "run" / "smd.json"
     hooks["network"].write_text(yaml.safe_dump([{
+        "name": "network hook of the test: what Slurm says of the batch",
+        "ansible.builtin.command": {"argv": ["sinfo", "-h", "-N", "-n", "{{ node_migration_hook_nodes | "
+                                             "map(attribute='hostname') | join(',') }}", "-o", "%N|%T|%E"]},
+        "register": "network_hook_sinfo", "changed_when": False}, {
+        "name": "network hook of the test: write it",
+        "ansible.builtin.lineinfile": {"path": str(calls), "create": True, "mode": "0600",
+                                       "line": "{{ {'nodes': node_migration_hook_nodes, 'sinfo': "
+                                               "network_hook_sinfo.stdout_lines} | to_json }}"}}, {
         "name": "network hook of the test: SIGKILL SMD once",
         "ansible.builtin.shell": f"if [ -e {kill} ]; then rm {kill}; kill -9 $(python3 -c \"import json; "
                                  f"print(json.load(open('{smd_record}'))['pid'])\"); fi",
@@ -100,8 +136,10 @@ def migration(lab, tmp_path_factory):
                  "node_migration_network_tasks": str(hooks["network"]),
                  "node_migration_verify_tasks": str(hooks["verify"])}
     yield {"lab": lab, "info": info, "nodes": nodes, "layout": layout[:16], "vars": extravars, "work": work,
-           "kill": kill, "bad": bad, "calls": calls}
+           "kill": kill, "bad": bad, "calls": calls, "slurm_env": slurm_env, "slurm_name": slurm_name}
     labcsm.CsmSide(lab.lab).reset()
+    subprocess.run(["scontrol", "update", "NodeName=" + all_slurm, "State=RESUME"], env=slurm_env, capture_output=True,
+                   check=False)
 
 
 def run(migration, check=False, **extra):
@@ -148,6 +186,11 @@ def test_migration_interrupted_by_smd_kill_resumes_rolls_back_a_bad_node_and_is_
     assert first[nodes[0]]["outcome"] == "migrated"
     assert {first[n]["outcome"] for n in nodes[1:6]} == {"running"}
     assert not any(n in first for n in nodes[6:])  # wave 3 was never started
+    # in Slurm: the canary is resumed, wave 2 is still drained by the migration, wave 3 was never touched
+    sname, env = migration["slurm_name"], migration["slurm_env"]
+    states = slurm_wait(env, lambda s: s[sname[nodes[0]]][0] == "idle")
+    assert {n: states[sname[n]] for n in nodes[1:6]} == {n: ("drained", REASON) for n in nodes[1:6]}
+    assert {n: states[sname[n]] for n in nodes[6:]} == {n: ("idle", "none") for n in nodes[6:]}
 
     # run 2: resumes wave 2's nodes first, then the rest; node 9 fails its verify step and is rolled back
     bad = nodes[9]
@@ -187,16 +230,19 @@ def test_migration_interrupted_by_smd_kill_resumes_rolls_back_a_bad_node_and_is_
     assert per_node(csm_after, bad) == per_node(csm_before, bad)
     assert bad not in booted and bad not in json.dumps(after["interfaces"])
 
-    # every node went through the hooks: drained once, resumed (the bad one too, back in CSM)
+    # every node was drained in Slurm when it left CSM (what Slurm said at the network hook, after the drain) ...
     calls = [json.loads(line) for line in migration["calls"].read_text().splitlines()]
-    drained = [n["xname"] for c in calls if c["hook"] == "drain" for n in c["nodes"]]
-    assert sorted(drained) == sorted(nodes)
     assert all(set(n) == {"xname", "nid", "hostname"} for c in calls for n in c["nodes"])
-    resumed_nodes = {n["xname"]: n for c in calls if c["hook"] == "resume" for n in c["nodes"]}
-    assert sorted(resumed_nodes) == sorted(nodes)
     by_xname = {n["xname"]: n for n in migration["layout"]}
-    assert all(resumed_nodes[x]["nid"] == by_xname[x]["nid"] and resumed_nodes[x]["hostname"] == "nid%06d" % by_xname[x]["nid"]
-               for x in nodes)
+    assert all(n["nid"] == by_xname[n["xname"]]["nid"] and n["hostname"] == sname[n["xname"]] for c in calls
+               for n in c["nodes"])
+    seen = {}
+    for call in calls:
+        seen.update((line.split("|")[0], tuple(line.split("|")[1:])) for line in call["sinfo"])
+    assert seen == {sname[n]: ("drained", REASON) for n in nodes}
+    # ... and is resumed (idle) in Slurm now, the rolled back one too, back in CSM
+    states = slurm_wait(env, lambda s: all(s[sname[n]][0] == "idle" for n in nodes))
+    assert {n: states[sname[n]] for n in nodes} == {n: ("idle", "none") for n in nodes}
 
     # the run's report: JSON, Markdown and a self-contained HTML page
     reports = sorted((migration["work"] / "ledger" / "runs").glob("*.json"))
