@@ -75,7 +75,7 @@ def _serve(listener: socket.socket, connect) -> None:
         _join(conn, other)
 
     while True:
-        conn, _ = listener.accept()
+        conn = listener.accept()[0]
         threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
 
@@ -122,7 +122,7 @@ def _outside(args, program: list[str]) -> int:
 
     def out(conn: socket.socket):
         # the inside names the address the program connected to: "IP PORT"
-        ip, _, text = _read_line(conn).partition(" ")
+        ip, _sep, text = _read_line(conn).partition(" ")
         if not text.isdigit() or int(text) not in allowed or not ipaddress.ip_address(ip).is_loopback:
             return None
         return socket.create_connection((ip, int(text)), timeout=30)
