@@ -17,11 +17,14 @@ def recap(output):
 
 
 def forget_boot_and_cloud_init(lab, nodes):
-    """BSS and cloud-init keep their data across lab runs: remove what the demo writes there."""
+    """BSS and cloud-init keep their data across lab runs and test files: remove what the demo writes there, and
+    every cloud-init group (the demo's summary lists all groups of the instance; other test files leave theirs)."""
     cleanup = [{"hosts": "localhost", "gather_facts": False, "module_defaults": {"group/cscs.openchami.openchami": {
         "service_uris": "{{ openchami_service_uris }}", "token_file": "{{ openchami_token_file }}"}}, "tasks": [
             {"cscs.openchami.boot_config": {"hosts": nodes, "state": "absent"}},
-            {"cscs.openchami.cloud_init_group": {"name": "compute", "state": "absent"}}]}]
+            {"cscs.openchami.cloud_init_info": {}, "register": "existing"},
+            {"cscs.openchami.cloud_init_group": {"name": "{{ item }}", "state": "absent"},
+             "loop": "{{ (existing.groups | map(attribute='name') | list) + ['compute'] }}"}]}]
     result = lab.run_playbook(cleanup)
     assert result.returncode == 0, result.stdout[-3000:]
 
