@@ -25,9 +25,19 @@ def scenarios() -> list[str]:
     return sorted(p.name for p in SCENARIOS.iterdir() if (p / "molecule.yml").is_file())
 
 
+# Roles without a molecule scenario yet (issue 18 stays open for them), each with the test that runs it end to end
+# instead. A new role not named here fails this test until it has a scenario.
+NO_SCENARIO_YET = {
+    "node_migration": "tests/integration/test_node_migration.py (needs the lab's CSM side and Slurm)",
+    "image_build": "tests/integration/test_image.py (builds a real image with debootstrap)",
+}
+
+
 def test_every_role_has_a_scenario_with_converge_idempotence_and_verify():
     roles = sorted(p.name for p in (REPO_ROOT / "roles").iterdir() if (p / "tasks").is_dir())
-    assert roles and set(roles) <= set(scenarios()), "roles without a molecule scenario: %s" % (set(roles) - set(scenarios()))
+    missing = set(roles) - set(scenarios()) - set(NO_SCENARIO_YET)
+    assert roles and not missing, "roles without a molecule scenario: %s" % missing
+    assert set(NO_SCENARIO_YET) <= set(roles) - set(scenarios()), "a role named in NO_SCENARIO_YET has one now"
     for name in scenarios():
         assert {"converge", "idempotence", "verify"} <= set(sequence(name)), name
 

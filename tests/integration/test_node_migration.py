@@ -63,7 +63,7 @@ def openchami_dump(lab):
                                   for i in get("smd", "/Inventory/EthernetInterfaces")), key=lambda i: i["ID"]),
             "groups": sorted(get("smd", "/groups"), key=lambda g: g["label"]),
             "partitions": sorted(get("smd", "/partitions"), key=lambda p: p["name"]),
-            "bss": sorted(get("bss", "/bootparameters") or [], key=lambda b: b["hosts"])}
+            "bss": sorted(get("bss", "/bootparameters") or [], key=lambda b: json.dumps(b, sort_keys=True))}
 
 
 @pytest.fixture(scope="module")
