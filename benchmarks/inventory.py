@@ -42,7 +42,7 @@ BIN = os.path.dirname(sys.executable)
 INVENTORY = os.path.join(BIN, "ansible-inventory")
 
 
-def populate(data, smd_url, token, workdir):
+def populate(data, smd_url, token, workdir, collections):
     """Fill SMD with our modules (and two partitions) from JSON files."""
     smd_register.run_ours(data, smd_url, token, workdir)
     half = len(data) // 2
@@ -56,9 +56,12 @@ def populate(data, smd_url, token, workdir):
   tasks:
     - cscs.openchami.smd_partition: {src: "%s/partitions.json", service_uris: {smd: "%s/hsm/v2"}}
 """ % (workdir, smd_url))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(workdir / "collections"), ACCESS_TOKEN=token or "")
-    subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e",
-                    "ansible_python_interpreter=" + sys.executable, str(playbook)], env=env, check=True, capture_output=True)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ACCESS_TOKEN=token or "")
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e",
+                           "ansible_python_interpreter=" + sys.executable, str(playbook)],
+                          env=env, check=False, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit("the partitions playbook failed:\n" + (proc.stdout + proc.stderr)[-3000:])
 
 
 def timed(cmd, env):
@@ -141,8 +144,9 @@ def measure(size, args, smd):
         smd.empty()
         for part in smd.session.get(smd.url + "/partitions").json() or []:
             smd.session.delete(smd.url + "/partitions/" + part["name"])
-        populate(smd_register.cluster(size, 20), args.smd_url, args.token, workdir)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(workdir / "collections"), ACCESS_TOKEN=args.token or "",
+        collections = smd_register.collections_path(smd_register.REPO, parent=workdir)
+        populate(smd_register.cluster(size, 20), args.smd_url, args.token, workdir, collections)
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ACCESS_TOKEN=args.token or "",
                    ANSIBLE_INVENTORY_ENABLED="cscs.openchami.smd")
         runs = sources(workdir, args.smd_url, args.legacy_plugin)
         derive(workdir, env)
