@@ -242,7 +242,7 @@ def discover(params, targets, smd_api, check_mode):
             endpoints.append(endpoint_for(params, target, report, found))
             interfaces.extend(extra_interfaces(report, found))
         reports.append(report)
-    resource.validate(endpoints, smd.ENDPOINT_CHECKS)
+    endpoints = smd.ENDPOINT.check(endpoints, what="endpoint")
     out = {"changed": False, "diff": {"before": {}, "after": {}}}
     counts = {}
     for report in reports:
