@@ -11,7 +11,7 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.cscs.openchami.plugins.module_utils import redfish, resource, smd
+from ansible_collections.cscs.openchami.plugins.module_utils import common, redfish, resource, smd
 
 
 def bmc_argument_spec():
@@ -34,6 +34,15 @@ def selection_argument_spec():
         targets=dict(type="list", elements="raw"),
         workers=dict(type="int", default=32),
     )
+
+
+def selecting_module(argument_spec=None):
+    """The module of a redfish_* module that selects nodes: its own options, the BMC options and ``nodes`` or
+    ``targets`` (one of them required)."""
+    spec = dict(argument_spec or {})
+    spec.update(bmc_argument_spec())
+    spec.update(selection_argument_spec())
+    return common.OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
 
 
 def hide_target_passwords(module):

@@ -464,8 +464,8 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
     the_plan = resource.plan(desired, current, kind.key, state=state, normalizers=kind.spec.normalizers())
     bad = [c.key for c in the_plan.of(resource.UPDATE) if "exclusiveGroup" in c.changes]
     if bad:
-        raise resource.ValidationError(["exclusive_group of existing group %s cannot be changed; delete the group "
-                                        "first" % key for key in bad])
+        raise resource.ValidationError(["group %s: exclusive_group: cannot be changed for an existing group; delete "
+                                        "the group first" % key for key in bad])
     check_exclusive(kind, the_plan, current)
     resource.apply(the_plan, check_mode, upsert=sets.upsert, delete=sets.delete)
     return the_plan

@@ -97,7 +97,6 @@ summary:
   type: dict
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import redfish, redfish_module
 
 
@@ -108,9 +107,7 @@ def main():
         mode=dict(type="str", choices=sorted(redfish_module.BOOT_MODE)),
         unsupported=dict(type="str", choices=["fail", "boot_order"], default="fail"),
     )
-    spec.update(redfish_module.bmc_argument_spec())
-    spec.update(redfish_module.selection_argument_spec())
-    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
+    module = redfish_module.selecting_module(spec)
     with module.guard():
         results = redfish_module.set_boot(module)
     module.exit_actions(results)

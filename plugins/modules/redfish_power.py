@@ -97,7 +97,6 @@ summary:
   type: dict
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import power, redfish_module
 
 
@@ -107,9 +106,7 @@ def main():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     )
-    spec.update(redfish_module.bmc_argument_spec())
-    spec.update(redfish_module.selection_argument_spec())
-    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
+    module = redfish_module.selecting_module(spec)
     p = module.params
     with module.guard():
         results = power.through_redfish(module, power.redfish_reset(p["state"]), p["wait"], p["wait_timeout"])

@@ -211,7 +211,7 @@ def test_groups_and_partitions(lab, clean_smd):
     # exclusive group cannot change: rejected before any write
     before = dump(lab)
     out = task(lab, "smd_group", {"groups": [{"label": "canary", "exclusive_group": "other"}]})
-    assert out["failed"] and "exclusive_group of existing group canary cannot be changed" in out["msg"]
+    assert out["failed"] and "group canary: exclusive_group: cannot be changed for an existing group" in out["msg"]
     assert dump(lab) == before
 
     out = task(lab, "smd_partition", {"partitions": [{"name": "p1", "members": ["x1000c0s0b0n0", "x1000c0s0b0n1"]}]})
