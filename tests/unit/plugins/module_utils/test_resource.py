@@ -212,8 +212,8 @@ def test_singleton_plan_compares_only_given_fields_and_has_a_flat_diff():
 
 
 def test_action_target_acts_where_the_state_differs_or_where_told():
-    assert r.target("On", "Off", name="n0") == {"name": "n0", "status": "ok", "changed": True, "before": "On",
-                                                 "after": "Off"}
+    expected = {"name": "n0", "status": "ok", "changed": True, "before": "On", "after": "Off"}
+    assert r.target("On", "Off", name="n0") == expected
     assert r.target("Off", "Off", name="n1")["changed"] is False
     # a restart acts on a node that is on and ends on; a node left alone keeps its state as after
     assert r.target("On", "On", acts=True)["changed"] is True

@@ -100,3 +100,17 @@ def test_smd_set_fragment_documents_the_options_smd_group_and_smd_partition_take
             option.pop("no_log", None)
             option.pop("aliases", None)
     assert _spec_of(documented) == spec
+
+
+@pytest.mark.parametrize("kind", ["GROUPS", "PARTITIONS"])
+def test_smd_set_fragment_passes_the_yamllint_rules_of_ansible_test(kind):
+    """The fragment's texts are made from one template, where ansible-test's own yamllint does not read them."""
+    from yamllint import config, linter
+    from ansible_collections.cscs.openchami.plugins.doc_fragments import smd_set
+    rules = config.YamlLintConfig("extends: default\nrules: {key-duplicates: enable, new-lines: {type: unix}, "
+                                  "document-start: disable, line-length: disable, indentation: disable, "
+                                  "trailing-spaces: disable, empty-lines: disable, truthy: disable, "
+                                  "comments: disable, new-line-at-end-of-file: disable}")
+    text = getattr(smd_set.ModuleDocFragment, kind)
+    assert [str(p) for p in linter.run(text, rules)] == []
+    assert yaml.safe_load(text)["options"]
