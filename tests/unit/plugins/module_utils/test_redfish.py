@@ -170,3 +170,11 @@ def test_discovery_targets_refused_are_named_by_address_and_option():
     endpoints = [{"ID": "x3000c0s1b0", "MACAddr": "zz", "FQDN": "10.0.0.1"}]
     with pytest.raises(resource.ValidationError, match="endpoint x3000c0s1b0: mac_address: invalid MAC address 'zz'"):
         smd.ENDPOINT.check(endpoints, what="endpoint")  # discovery's endpoints, checked as the module's
+
+
+def test_nodes_refused_before_smd_is_asked_are_named_by_the_option():
+    with pytest.raises(ValueError) as caught:
+        redfish.select_systems({"nodes": ["x1000c0s0b0n0", "nonsense", "x1000q"]}, smd_api=None)
+    parts = str(caught.value).split("; ")
+    assert len(parts) == 2 and all(p.startswith("nodes: ") for p in parts)
+    assert "nonsense" in parts[0] and "x1000q" in parts[1]
