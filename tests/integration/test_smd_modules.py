@@ -158,7 +158,7 @@ def test_component_update_smd_would_refuse_changes_nothing(lab, clean_smd):
     task(lab, "smd_component", {"components": NODES})
     before = dump(lab)
     out = task(lab, "smd_component", {"components": [{"ID": "x1000c0s0b0n0", "State": "Off", "SubRole": "UAN"}]})
-    assert out["failed"] and out["changed"] is False and "SubRole: 'UAN'" in out["msg"]
+    assert out["failed"] and out["changed"] is False and "component x1000c0s0b0n0: sub_role: 'UAN'" in out["msg"]
     assert dump(lab) == before
 
 
