@@ -200,15 +200,15 @@ def checked_targets(params):
             smd.check_xname(value)
         except ValueError as exc:
             errors.append("xname_map[%s]: %s" % (key, exc))
-    for index, target in enumerate(targets):
+    for target in targets:
         try:
             target["_xname"] = xname_of(target, params["xname_map"])
         except ValueError as exc:
-            errors.append("target %d (%s): %s" % (index, target["address"], exc))
+            errors.append("target %s: xname: %s" % (target["address"], exc))
         profile = target.get("profile") or params["profile"]
         if profile != "auto" and profile not in redfish.PROFILES:
-            errors.append("target %d (%s): unknown profile %r (known: %s)"
-                          % (index, target["address"], profile, ", ".join(sorted(redfish.PROFILES))))
+            errors.append("target %s: profile: unknown profile %r (known: %s)"
+                          % (target["address"], profile, ", ".join(sorted(redfish.PROFILES))))
     if errors:
         raise resource.ValidationError(errors)
     return targets
@@ -242,7 +242,7 @@ def discover(params, targets, smd_api, check_mode):
             endpoints.append(endpoint_for(params, target, report, found))
             interfaces.extend(extra_interfaces(report, found))
         reports.append(report)
-    resource.validate(endpoints, smd.ENDPOINT_CHECKS)
+    endpoints = smd.ENDPOINT.check(endpoints, what="endpoint")
     out = {"changed": False, "diff": {"before": {}, "after": {}}}
     counts = {}
     for report in reports:

@@ -131,13 +131,13 @@ def resolve_nodes(get_smd, hosts=None, macs=None, nids=None, groups=None):
         try:
             expanded = xname.expand(pattern)
         except xname.XnameError as exc:
-            errors.append("hosts: %s" % exc)
+            errors.append("nodes: %s" % exc)
             continue
         for name in expanded:
             try:
                 names.append(check_node(name))
             except ValueError as exc:
-                errors.append("hosts: %s" % exc)
+                errors.append("nodes: %s" % exc)
                 break
     mac_list = []
     for mac in macs or []:

@@ -173,7 +173,8 @@ def plan(instance, desired, prune=False):
     current = smd.dump(api, [k for k in ("components", "interfaces", "groups", "partitions") if k in desired]
                        + (["components"] if "groups" in desired or "partitions" in desired else [])) if api else {}
     if "components" in desired:
-        wanted = smd.check_service_values(api, [dict(c) for c in desired["components"]])
+        wanted = smd.check_service_values(api, [dict(c) for c in desired["components"]],
+                                          options=dict((field, key) for key, field in COMPONENT_KEYS))
         kinds.append(_kind_plan("components", wanted, current["components"], "ID", prune,
                                 smd.COMPONENT_NORMALIZERS, create=api.create_components, update=api.update_components,
                                 delete=lambda changes: api.delete_components([c.key for c in changes])))

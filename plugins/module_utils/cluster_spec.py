@@ -548,13 +548,13 @@ def _check_unique(components, interfaces, errors):
                 item["MACAddress"], macs[item["MACAddress"]], item["ComponentID"]))
         macs[item["MACAddress"]] = item["ComponentID"]
     for item in components:
-        for field, check in (("State", smd.enum_checker("State", smd.STATES)),
-                             ("Flag", smd.enum_checker("Flag", smd.FLAGS))):
+        for key, field, check in (("state", "State", smd.enum_checker("state", smd.STATES)),
+                                  ("flag", "Flag", smd.enum_checker("flag", smd.FLAGS))):
             if item.get(field) is not None:
                 try:
                     item[field] = check(item[field])
                 except ValueError as exc:
-                    errors.append("hardware (%s): %s" % (item["ID"], exc))
+                    errors.append("hardware (%s): %s: %s" % (item["ID"], key, exc))
 
 
 def expand(spec):

@@ -127,6 +127,18 @@ class OpenCHAMIModule(AnsibleModule):
         except ApiError as exc:
             self.fail_api(exc)
 
+    def exit_actions(self, results):
+        """End a module that acted per target (:func:`resource.carry_out`): ``changed``, a bounded diff and
+        counts from the engine's :class:`resource.ActionPlan`, every result in ``nodes``; fails, with all of
+        that, when any target failed."""
+        the_plan = resource.plan_actions(results)
+        out = resource.result(the_plan, nodes=the_plan.results)
+        failed = the_plan.failed()
+        if failed:
+            self.fail_json(msg="%d of %d nodes failed: %s" % (len(failed), len(results), "; ".join(
+                "%s: %s" % (r["name"], r.get("message")) for r in failed[:20])), **out)
+        self.exit_json(**out)
+
     def write_count(self):
         return self._connection.write_count() if self._connection is not None else 0
 
@@ -137,14 +149,20 @@ class OpenCHAMIModule(AnsibleModule):
         self.fail_json(msg=str(exc), **result)
 
 
-def run_set_module(kind):
-    """The whole of smd_group and smd_partition: argument spec, plan, apply, result."""
-    module = OpenCHAMIModule(argument_spec={
+def set_argument_spec(kind):
+    """The options of smd_group or smd_partition (``kind``), documented by the ``cscs.openchami.smd_set`` fragment."""
+    return {
         kind.param: dict(type="list", elements="dict", options=kind.spec.argument_spec()),
         "members_mode": dict(type="str", choices=["exact", "add", "remove"], default="exact"),
         "state": dict(type="str", choices=["present", "absent"], default="present"),
         "src": src_option(),
-    }, required_one_of=[(kind.param, "src")], mutually_exclusive=[(kind.param, "src")])
+    }
+
+
+def run_set_module(kind):
+    """The whole of smd_group and smd_partition: argument spec, plan, apply, result."""
+    module = OpenCHAMIModule(argument_spec=set_argument_spec(kind), required_one_of=[(kind.param, "src")],
+                             mutually_exclusive=[(kind.param, "src")])
     with module.guard():
         the_plan = smd.plan_sets(smd.SMD(module.client("smd")), kind, module.items(kind.param),
                                  module.params["members_mode"], module.params["state"], module.check_mode)

@@ -21,7 +21,7 @@ __metaclass__ = type
 import math
 import time
 
-from ansible_collections.cscs.openchami.plugins.module_utils import smd
+from ansible_collections.cscs.openchami.plugins.module_utils import resource, smd
 from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
 
 OPERATIONS = ("on", "off", "soft-off", "soft-restart", "hard-restart", "init", "force-off")
@@ -162,7 +162,14 @@ def node_results(xnames, statuses, transition, finished, after=None):
 
 
 def planned_results(operation, xnames, statuses):
-    """What a transition would do to ``xnames`` (check mode): every node changes, to the operation's end state."""
-    return [{"name": name, "status": "ok", "changed": True,
-             "before": (statuses.get(name) or {}).get("powerState") or "undefined", "after": END_STATE[operation]}
-            for name in xnames]
+    """What a transition would do to ``xnames``: every node acts, to the operation's end state."""
+    return [resource.target((statuses.get(name) or {}).get("powerState") or "undefined", END_STATE[operation],
+                            acts=True, name=name) for name in xnames]
+
+
+def targets(operation, xnames, statuses):
+    """The engine's plan (:func:`resource.target`) of ``operation`` for every node of ``xnames``, in order: the
+    nodes :func:`plan` leaves out as it says, the others acting (:func:`planned_results`)."""
+    todo, done = plan(operation, xnames, statuses)
+    done.update((r["name"], r) for r in planned_results(operation, todo, statuses))
+    return [done[name] for name in xnames]

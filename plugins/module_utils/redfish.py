@@ -604,7 +604,7 @@ def select_systems(params, smd_api=None):
             try:
                 wanted.append(smd.check_xname(value))
             except ValueError as exc:
-                errors.append(str(exc))
+                errors.append("nodes: %s" % exc)
         if errors:
             raise ValueError("; ".join(errors))
         endpoints, bmcs = smd.parallel(lambda call: call(), [smd_api.component_endpoints, smd_api.redfish_endpoints])
@@ -612,7 +612,7 @@ def select_systems(params, smd_api=None):
         bmcs = dict((b.get("ID"), b) for b in bmcs)
         missing = [x for x in wanted if x not in systems]
         if missing:
-            raise ValueError("not in SMD as Redfish systems (discover them first): %s" % ", ".join(missing[:50]))
+            raise ValueError("nodes: not in SMD as Redfish systems (discover them first): %s" % ", ".join(missing[:50]))
         for node in wanted:
             endpoint = systems[node]
             bmc = bmcs.get(endpoint.get("RedfishEndpointID")) or {}

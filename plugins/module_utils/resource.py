@@ -390,17 +390,28 @@ class Spec:
 
         Options given as None are left out (not managed). ``what=None`` for a singleton (module options).
         """
+        return self._checked(items, what, "option", keep=False)
+
+    def check(self, items, what="item"):
+        """API items (as a planner builds them) checked with the same checks and messages as :meth:`desired`;
+        fields outside the spec are kept."""
+        return self._checked(items, what, "api", keep=True)
+
+    def _checked(self, items, what, names, keep):
+        """Each bad value is named by its item's identity (or its index when it has none) and its option."""
         out, errors = [], []
         for index, given in enumerate(items):
-            item = {}
+            item = dict(given) if keep else {}
             for field in self.fields:
-                value = given.get(field.option)
+                value = given.get(getattr(field, names))
                 if value is None:
                     continue
                 try:
                     item[field.api] = field.check(value) if field.check else value
                 except ValueError as exc:
-                    where = "%s %d%s: " % (what, index, _named(given, self)) if what else ""
+                    ident = [str(given.get(getattr(f, names))) for f in self.fields
+                             if f.identity and given.get(getattr(f, names)) is not None]
+                    where = "%s %s: " % (what, ", ".join(ident) or index) if what else ""
                     errors.append("%s%s: %s" % (where, field.option, exc))
             out.append(item)
         if errors:
@@ -411,11 +422,6 @@ class Spec:
         """``item`` without its secret fields (for results and diffs)."""
         secret = set(f.api for f in self.fields if f.no_log)
         return dict((k, v) for k, v in item.items() if k not in secret)
-
-
-def _named(given, spec):
-    names = [str(given.get(f.option)) for f in spec.fields if f.identity and given.get(f.option) is not None]
-    return " (%s)" % ", ".join(names) if names else ""
 
 
 def check_each(values, check, what, errors=None):
@@ -463,15 +469,70 @@ def plan_singleton(desired, current, normalizers=None):
 _SINGLE = "\0singleton"
 
 
-def plan_actions(items):
-    """The plan of an action on many targets: ``items`` are (key, before, after); unchanged when they are equal.
+# ---------------------------------------------------------------- actions (a per-target before/after plan)
 
-    For power and boot actions: ``before`` is what was read, ``after`` what the action leads to, so that check
-    mode and diff come from the same engine as for resources.
+def target(before, after, acts=None, **extra):
+    """What an action (a power operation, a boot setting) would do to one target: its planned result.
+
+    ``before`` is what was read, ``after`` what the action leads to; the target acts when ``acts`` says so
+    (by default when the two differ; a restart acts on a node that is on and stays on). A target that does
+    not act keeps its ``before`` as ``after``. ``extra`` (``name``, ``method``...) goes into the result.
     """
-    changes = []
-    for key, before, after in items:
-        action = UNCHANGED if before == after else UPDATE
-        changes.append(Change(key, action, before={"state": before}, after={"state": after},
-                              changes={} if action == UNCHANGED else {"state": after}))
-    return Plan(changes)
+    acts = before != after if acts is None else bool(acts)
+    return dict(extra, status="ok", changed=acts, before=before, after=after if acts else before)
+
+
+def carry_out(targets, check_mode, write):
+    """Carry out the planned ``targets`` (:func:`target`) that act, with one ``write(acting)`` call; in check
+    mode, or when none acts, nothing is written and every result keeps its predicted ``after``.
+
+    ``write`` returns one dict per acting target, in their order: what happened (``after`` as read back, what
+    was sent, a ``status`` other than ok with a ``message``), which replaces the prediction. Returns ``targets``.
+    """
+    acting = [t for t in targets if t["changed"]]
+    if check_mode or not acting:
+        return targets
+    for planned, outcome in zip(acting, write(acting)):
+        del planned["after"]
+        planned.update(outcome or {})
+    return targets
+
+
+def act(before, after, check_mode, write, acts=None, **extra):
+    """:func:`carry_out` of one target: ``write()`` (no argument) returns what happened to it."""
+    return carry_out([target(before, after, acts, **extra)], check_mode, lambda _acting: [write()])[0]
+
+
+class ActionPlan(Plan):
+    """The plan of an action over many targets, made of their results: ``changed`` where a target acted (or
+    would, in check mode), a diff of the acting targets' ``before``/``after`` by name, counts by status."""
+
+    def __init__(self, results):
+        self.results = results
+        super(ActionPlan, self).__init__([
+            Change(r["name"], UPDATE if r.get("changed") else UNCHANGED, before=r.get("before"), after=r.get("after"))
+            for r in results])
+
+    def summary(self):
+        counts = {}
+        for result in self.results:
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+        return dict(counts, changed=len(self.of(UPDATE)))
+
+    def diff(self, limit=DIFF_LIMIT):
+        shown = self.of(UPDATE)[:limit]
+        return {"before": dict((c.key, c.before) for c in shown), "after": dict((c.key, c.after) for c in shown)}
+
+    def failed(self):
+        """The results of the targets that failed (or timed out)."""
+        return [r for r in self.results if r["status"] != "ok"]
+
+    def resources(self, changed_only=False):
+        return self.results
+
+
+def plan_actions(items):
+    """The :class:`ActionPlan` of ``items``: target results (:func:`target`, :func:`carry_out`), or
+    ``(name, before, after)`` tuples (acting where before and after differ)."""
+    return ActionPlan([target(item[1], item[2], name=item[0]) if isinstance(item, tuple) else item
+                       for item in items])

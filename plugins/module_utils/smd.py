@@ -42,25 +42,26 @@ def check_xname(value):
 
 def check_nid(value):
     if value < 0:
-        raise ValueError("NID %r must not be negative" % value)
+        raise ValueError("must not be negative, got %r" % (value,))
     return value
 
 
-def yaml_boolean_hint(value):
+def yaml_boolean_hint(value, option="state"):
     """A hint when ``value`` is what YAML made of an unquoted Off/On/Yes/No (a boolean, or its text), else ''."""
     if isinstance(value, bool) or str(value) in ("True", "False"):
         return ("; YAML reads an unquoted Off, On, Yes or No as a boolean: quote the value, for example "
-                "State: 'Off'")
+                "%s: 'Off'" % option)
     return ""
 
 
-def enum_checker(name, allowed):
+def enum_checker(option, allowed):
+    """A check of one of ``allowed`` (any case, SMD's spelling returned); its message names ``option``."""
     lookup = dict((a.lower(), a) for a in allowed)
 
     def check(value):
         canon = lookup.get(str(value).lower())
         if canon is None:
-            raise ValueError("%s %r is not one of %s%s" % (name, value, ", ".join(allowed), yaml_boolean_hint(value)))
+            raise ValueError("%r is not one of %s%s" % (value, ", ".join(allowed), yaml_boolean_hint(value, option)))
         return canon
     return check
 
@@ -68,11 +69,13 @@ def enum_checker(name, allowed):
 SERVICE_VALUE_FIELDS = ("Role", "SubRole", "NetType", "Arch", "Class")
 
 
-def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS):
+def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS, options=None, what="component"):
     """Check the given fields against the values this SMD accepts (one GET /service/values, only when one of
     them is given): SMD's roles and sub-roles are configurable, and a value it refuses would otherwise be
     found only at a write, after the earlier ones. Values are set to SMD's spelling; ValidationError names
-    every bad item."""
+    every bad item by its xname and the option the user wrote (``options``: SMD field -> option, by default
+    smd_component's)."""
+    options = options or COMPONENT_OPTIONS
     if not any(item.get(f) is not None for item in items for f in fields):
         return items
     values = api.client.get_json("/service/values") or {}
@@ -84,9 +87,10 @@ def check_service_values(api, items, fields=SERVICE_VALUE_FIELDS):
             lookup = dict((str(v).lower(), v) for v in values[field])
             canon = lookup.get(str(item[field]).lower())
             if canon is None:
-                errors.append("item %d (%s) field %s: %r is not one this SMD accepts (%s)%s" % (
-                    index, item.get("ID"), field, item[field], ", ".join(sorted(set(values[field]))),
-                    yaml_boolean_hint(item[field])))
+                option = options.get(field, field)
+                errors.append("%s %s: %s: %r is not one this SMD accepts (%s)%s" % (
+                    what, item.get("ID", index), option, item[field], ", ".join(sorted(set(values[field]))),
+                    yaml_boolean_hint(item[field], option)))
             else:
                 item[field] = canon
     if errors:
@@ -106,8 +110,8 @@ def _field(option, api, **kw):
 COMPONENT = resource.Spec(
     _field("id", "ID", check=check_xname, identity=True, required=True, aliases=["xname"]),
     _field("type", "Type"),
-    _field("state", "State", check=enum_checker("State", STATES), compare=str.lower),
-    _field("flag", "Flag", check=enum_checker("Flag", FLAGS), compare=str.lower),
+    _field("state", "State", check=enum_checker("state", STATES), compare=str.lower),
+    _field("flag", "Flag", check=enum_checker("flag", FLAGS), compare=str.lower),
     _field("enabled", "Enabled", type="bool"),
     _field("software_status", "SoftwareStatus"),
     _field("role", "Role", compare=str.lower),
@@ -118,6 +122,7 @@ COMPONENT = resource.Spec(
     _field("arch", "Arch"),
     _field("class", "Class"),
 )
+COMPONENT_OPTIONS = dict((f.api, f.option) for f in COMPONENT.fields)
 # what SMD gives a component created without a state
 CREATED_STATE = "Empty"
 # How the engine compares components and interfaces (shared by the modules and the cluster planner);
@@ -459,8 +464,8 @@ def plan_sets(api, kind, items, members_mode="exact", state="present", check_mod
     the_plan = resource.plan(desired, current, kind.key, state=state, normalizers=kind.spec.normalizers())
     bad = [c.key for c in the_plan.of(resource.UPDATE) if "exclusiveGroup" in c.changes]
     if bad:
-        raise resource.ValidationError(["exclusive_group of existing group %s cannot be changed; delete the group "
-                                        "first" % key for key in bad])
+        raise resource.ValidationError(["group %s: exclusive_group: cannot be changed for an existing group; delete "
+                                        "the group first" % key for key in bad])
     check_exclusive(kind, the_plan, current)
     resource.apply(the_plan, check_mode, upsert=sets.upsert, delete=sets.delete)
     return the_plan
@@ -568,7 +573,6 @@ ENDPOINT = resource.Spec(
     resource.Field("enabled", "Enabled", type="bool"),
     resource.Field("inventory", "Inventory", type="dict", check=check_inventory),
 )
-ENDPOINT_CHECKS = dict((f.api, f.check) for f in ENDPOINT.fields if f.check)
 
 
 def check_ips(value):
@@ -590,7 +594,7 @@ INTERFACE = resource.Spec(
 
 
 def apply_redfish_endpoints(api, desired, state="present", update_password="on_create", check_mode=False):
-    """Plan and apply Redfish endpoints (SMD field names, ``Inventory`` optional, validated with ENDPOINT_CHECKS).
+    """Plan and apply Redfish endpoints (SMD field names, ``Inventory`` optional, checked with ENDPOINT.check).
 
     An endpoint with an inventory is unchanged only if its fields match and every (component, MAC)
     pair SMD derives from the inventory is in SMD; otherwise it is PUT (an upsert SMD re-parses).
@@ -649,18 +653,18 @@ def check_endpoints(desired, current):
     for index, entry in enumerate(desired):
         fqdn = (entry.get("FQDN") or "").lower()
         if fqdn and owner.get(fqdn, entry["ID"]) != entry["ID"] and owner[fqdn] not in given:
-            errors.append("item %d (%s): FQDN %s is already the FQDN of endpoint %s" % (
-                index, entry["ID"], entry["FQDN"], owner[fqdn]))
+            errors.append("endpoint %s: fqdn: %s is already the FQDN of endpoint %s" % (
+                entry["ID"], entry["FQDN"], owner[fqdn]))
         elif fqdn:
             first = next((d["ID"] for d in desired[:index] if (d.get("FQDN") or "").lower() == fqdn), None)
             if first:
-                errors.append("item %d (%s): FQDN %s is also given for %s" % (index, entry["ID"], entry["FQDN"], first))
+                errors.append("endpoint %s: fqdn: %s is also given for %s" % (entry["ID"], entry["FQDN"], first))
         inventory = entry.get("Inventory") or {}
         kind = xname.xname_type(entry["ID"])
         if kind != "NodeBMC" and (inventory.get("Systems") or inventory.get("Managers")):
-            errors.append("item %d (%s): an inventory with Systems or Managers is only for node BMCs; SMD would "
-                          "register this %s as a NodeBMC (register its component with cscs.openchami.smd_component)"
-                          % (index, entry["ID"], kind))
+            errors.append("endpoint %s: inventory: an inventory with Systems or Managers is only for node BMCs; SMD "
+                          "would register this %s as a NodeBMC (register its component with "
+                          "cscs.openchami.smd_component)" % (entry["ID"], kind))
     if errors:
         raise resource.ValidationError(errors)
 

@@ -141,7 +141,7 @@ def main():
             results, _transition = power.through_pcs(module, p["state"], p["nodes"], p["wait_timeout"])
         else:
             results = power.through_redfish_like_pcs(module, p["state"], p["wait_timeout"])
-    redfish_module.exit_with_results(module, results)
+    module.exit_actions(results)
 
 
 if __name__ == "__main__":

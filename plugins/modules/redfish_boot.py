@@ -97,73 +97,20 @@ summary:
   type: dict
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import redfish, redfish_module
-
-ENABLED = {"once": "Once", "continuous": "Continuous", "disabled": "Disabled"}
-MODE = {"uefi": "UEFI", "legacy": "Legacy"}
-OVERRIDE = ("BootSourceOverrideTarget", "BootSourceOverrideEnabled", "BootSourceOverrideMode")
 
 
 def main():
     spec = dict(
         target=dict(type="str", required=True, choices=sorted(redfish.BOOT_TARGETS)),
-        enabled=dict(type="str", choices=sorted(ENABLED), default="once"),
-        mode=dict(type="str", choices=sorted(MODE)),
+        enabled=dict(type="str", choices=sorted(redfish_module.BOOT_ENABLED), default="once"),
+        mode=dict(type="str", choices=sorted(redfish_module.BOOT_MODE)),
         unsupported=dict(type="str", choices=["fail", "boot_order"], default="fail"),
     )
-    spec.update(redfish_module.bmc_argument_spec())
-    spec.update(redfish_module.selection_argument_spec())
-    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
-    p = module.params
-    wanted = {"BootSourceOverrideTarget": redfish.BOOT_TARGETS[p["target"]],
-              "BootSourceOverrideEnabled": ENABLED[p["enabled"]]}
-    if p["mode"]:
-        wanted["BootSourceOverrideMode"] = MODE[p["mode"]]
-
-    def by_boot_order(bmc, system):
-        before = {"BootOrder": list((system.get("Boot") or {}).get("BootOrder") or [])}
-        if p["unsupported"] != "boot_order":
-            raise redfish.BmcError("boot override unsupported by this BMC (no BootSourceOverrideTarget on %s); "
-                                   "unsupported=boot_order changes the boot order instead" % system.get("@odata.id"))
-        order = redfish.boot_order_with_first(bmc, system, p["target"])
-        if order is None:
-            raise redfish.BmcError("boot override unsupported, and no boot option names %s (boot order: %s)"
-                                   % (p["target"], ", ".join(before["BootOrder"]) or "empty"))
-        if order == before["BootOrder"]:
-            return {"changed": False, "method": "boot_order", "before": before, "after": before}
-        if module.check_mode:
-            return {"changed": True, "method": "boot_order", "before": before, "after": {"BootOrder": order}}
-        bmc.patch(system["@odata.id"], {"Boot": {"BootOrder": order}})
-        after = {"BootOrder": list((bmc.get(system["@odata.id"], cache=False).get("Boot") or {}).get("BootOrder") or [])}
-        if after["BootOrder"] != order:
-            raise redfish.BmcError("the BMC accepted the boot order but reads back %s" % after["BootOrder"])
-        return {"changed": True, "method": "boot_order", "before": before, "after": after}
-
-    def act(bmc, system, entry):
-        boot = system.get("Boot") or {}
-        if "BootSourceOverrideTarget" not in boot:
-            return by_boot_order(bmc, system)
-        for field, value in wanted.items():
-            allowed = boot.get(field + "@Redfish.AllowableValues")
-            if allowed and value not in allowed:
-                raise redfish.BmcError("%s=%s is not allowed by this BMC (allowed: %s)" % (field, value, ", ".join(allowed)))
-        before = dict((f, boot.get(f)) for f in OVERRIDE if f in boot)
-        if all(boot.get(f) == v for f, v in wanted.items()):
-            return {"changed": False, "method": "override", "before": before, "after": before}
-        if module.check_mode:
-            return {"changed": True, "method": "override", "before": before, "after": dict(before, **wanted)}
-        bmc.patch(entry["uri"], {"Boot": wanted})
-        now = bmc.get(entry["uri"], cache=False).get("Boot") or {}
-        after = dict((f, now.get(f)) for f in OVERRIDE if f in now)
-        if now.get("BootSourceOverrideTarget") != wanted["BootSourceOverrideTarget"]:
-            raise redfish.BmcError("the BMC accepted the boot override but reads back target %s"
-                                   % now.get("BootSourceOverrideTarget"))
-        return {"changed": True, "method": "override", "before": before, "after": after}
-
+    module = redfish_module.selecting_module(spec)
     with module.guard():
-        results = redfish.for_each_system(p, redfish_module.selected_systems(module), act)
-    redfish_module.exit_with_results(module, results)
+        results = redfish_module.set_boot(module)
+    module.exit_actions(results)
 
 
 if __name__ == "__main__":

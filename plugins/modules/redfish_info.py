@@ -63,7 +63,6 @@ nodes:
     message: {description: "What went wrong.", type: str}
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import redfish, redfish_module
 
 
@@ -78,9 +77,7 @@ def describe(bmc, system, _entry):
 
 
 def main():
-    spec = redfish_module.bmc_argument_spec()
-    spec.update(redfish_module.selection_argument_spec())
-    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
+    module = redfish_module.selecting_module()
     with module.guard():
         results = redfish.for_each_system(module.params, redfish_module.selected_systems(module), describe)
     module.exit_json(changed=False, nodes=results)

@@ -97,33 +97,20 @@ summary:
   type: dict
 """
 
-from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenCHAMIModule
 from ansible_collections.cscs.openchami.plugins.module_utils import power, redfish_module
-
-RESET_OF = {"on": "On", "off": "ForceOff", "soft_off": "GracefulShutdown", "restart": "ForceRestart",
-            "soft_restart": "GracefulRestart", "power_cycle": "PowerCycle"}
-IDEMPOTENT = {"on": "On", "off": "Off", "soft_off": "Off"}
 
 
 def main():
     spec = dict(
-        state=dict(type="str", required=True, choices=sorted(RESET_OF)),
+        state=dict(type="str", required=True, choices=sorted(power.RESET_OF)),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     )
-    spec.update(redfish_module.bmc_argument_spec())
-    spec.update(redfish_module.selection_argument_spec())
-    module = OpenCHAMIModule(argument_spec=spec, required_one_of=[("nodes", "targets")])
+    module = redfish_module.selecting_module(spec)
     p = module.params
-
-    def choose(before):
-        if p["state"] in IDEMPOTENT and before == IDEMPOTENT[p["state"]]:
-            return None
-        return RESET_OF[p["state"]]
-
     with module.guard():
-        results = power.through_redfish(module, choose, p["wait"], p["wait_timeout"])
-    redfish_module.exit_with_results(module, results)
+        results = power.through_redfish(module, power.redfish_reset(p["state"]), p["wait"], p["wait_timeout"])
+    module.exit_actions(results)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,8 @@ short_description: Manage OpenCHAMI SMD groups and their members
 version_added: 0.1.0
 description:
   - Creates, updates and deletes SMD groups from a list, with description, tags, exclusive group and members.
-  - Members are compared as a set of normalised xnames. With O(members_mode=exact) the given members replace
-    the current ones; V(add) and V(remove) only add or take away the given members.
-  - A group given without O(groups[].members) keeps its members.
   - A component can be in only one group of an exclusive group (O(groups[].exclusive_group)); a task that would
     put one in two is refused before any write. Members leaving a group are removed before others join.
-  - Names, tags and member xnames are validated before anything is written, and every member must be a component in
-    SMD; all are checked with one query before the first write, and the error names each group and unknown member.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -28,6 +23,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
   - cscs.openchami.nodes.src
+  - cscs.openchami.smd_set.groups
 attributes:
   check_mode:
     support: full
@@ -35,42 +31,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the changed fields and member lists.
-options:
-  groups:
-    description: The groups.
-    type: list
-    elements: dict
-    suboptions:
-      label:
-        description: Name of the group (stored lower-case; letters, digits, V(-), V(:), V(.), V(_)).
-        type: str
-        required: true
-      description:
-        description: Free text.
-        type: str
-      tags:
-        description: Tags (compared as a set).
-        type: list
-        elements: str
-      members:
-        description: Member xnames.
-        type: list
-        elements: str
-      exclusive_group:
-        description:
-          - Name of an exclusive group set; a component can be in only one group of the set.
-          - Can only be given when the group is created.
-        type: str
-  members_mode:
-    description: How O(groups[].members) is applied.
-    type: str
-    choices: [exact, add, remove]
-    default: exact
-  state:
-    description: V(present) creates or updates, V(absent) deletes the groups (their components stay).
-    type: str
-    choices: [present, absent]
-    default: present
 seealso:
   - module: cscs.openchami.smd_group_info
 """

@@ -14,13 +14,8 @@ short_description: Manage OpenCHAMI SMD partitions and their members
 version_added: 0.1.0
 description:
   - Creates, updates and deletes SMD partitions from a list, with description, tags and members.
-  - Members are compared as a set of normalised xnames. With O(members_mode=exact) the given members replace
-    the current ones; V(add) and V(remove) only add or take away the given members.
-  - A partition given without O(partitions[].members) keeps its members.
   - A component can be in only one partition; a task that would put one in two is refused before any write.
     Members leaving a partition are removed before others join, so a task can move nodes between partitions.
-  - Names, tags and member xnames are validated before anything is written, and every member must be a component in
-    SMD; all are checked with one query before the first write, and the error names each partition and unknown member.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -28,6 +23,7 @@ extends_documentation_fragment:
   - cscs.openchami.attributes.openchami
   - cscs.openchami.connection
   - cscs.openchami.nodes.src
+  - cscs.openchami.smd_set.partitions
 attributes:
   check_mode:
     support: full
@@ -35,37 +31,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the changed fields and member lists.
-options:
-  partitions:
-    description: The partitions.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Name of the partition, as SMD accepts it, C(p<number>) or C(p<number>.<number>), for example V(p1) or V(p1.2).
-        type: str
-        required: true
-      description:
-        description: Free text.
-        type: str
-      tags:
-        description: Tags (compared as a set).
-        type: list
-        elements: str
-      members:
-        description: Member xnames.
-        type: list
-        elements: str
-  members_mode:
-    description: How O(partitions[].members) is applied.
-    type: str
-    choices: [exact, add, remove]
-    default: exact
-  state:
-    description: V(present) creates or updates, V(absent) deletes the partitions (their components stay).
-    type: str
-    choices: [present, absent]
-    default: present
 seealso:
   - module: cscs.openchami.smd_group_info
 """

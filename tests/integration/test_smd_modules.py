@@ -137,14 +137,14 @@ def test_bulk_update_is_a_few_requests(lab, clean_smd):
 
 
 @pytest.mark.parametrize("bad,message", [
-    ({"ID": "x1000c9s0b0n0"}, "component 1 (x1000c9s0b0n0): id: invalid xname 'x1000c9s0b0n0'"),
-    ({"ID": "x1000c0s0b0n0", "State": "Running"}, "component 1 (x1000c0s0b0n0): state: State 'Running' is not one of"),
-    ({"ID": "x1000c0s0b0n0", "NID": -4}, "component 1 (x1000c0s0b0n0): nid: NID -4 must not be negative"),
+    ({"ID": "x1000c9s0b0n0"}, "component x1000c9s0b0n0: id: invalid xname 'x1000c9s0b0n0'"),
+    ({"ID": "x1000c0s0b0n0", "State": "Running"}, "component x1000c0s0b0n0: state: 'Running' is not one of"),
+    ({"ID": "x1000c0s0b0n0", "NID": -4}, "component x1000c0s0b0n0: nid: must not be negative, got -4"),
     # what YAML makes of an unquoted State: Off
-    ({"ID": "x1000c0s0b0n0", "State": False}, "quote the value, for example State: 'Off'"),
+    ({"ID": "x1000c0s0b0n0", "State": False}, "quote the value, for example state: 'Off'"),
     ({"ID": "x1000c0s0b0n0", "SubRole": "UAN"},
-     "item 1 (x1000c0s0b0n0) field SubRole: 'UAN' is not one this SMD accepts (Master, Storage, Worker)"),
-    ({"ID": "x1000c0s0b0n0", "Arch": "x86_64"}, "item 1 (x1000c0s0b0n0) field Arch: 'x86_64' is not one this SMD"),
+     "component x1000c0s0b0n0: sub_role: 'UAN' is not one this SMD accepts (Master, Storage, Worker)"),
+    ({"ID": "x1000c0s0b0n0", "Arch": "x86_64"}, "component x1000c0s0b0n0: arch: 'x86_64' is not one this SMD"),
 ])
 def test_component_bad_input_changes_nothing(lab, clean_smd, bad, message):
     before = dump(lab)
@@ -158,7 +158,7 @@ def test_component_update_smd_would_refuse_changes_nothing(lab, clean_smd):
     task(lab, "smd_component", {"components": NODES})
     before = dump(lab)
     out = task(lab, "smd_component", {"components": [{"ID": "x1000c0s0b0n0", "State": "Off", "SubRole": "UAN"}]})
-    assert out["failed"] and out["changed"] is False and "SubRole: 'UAN'" in out["msg"]
+    assert out["failed"] and out["changed"] is False and "component x1000c0s0b0n0: sub_role: 'UAN'" in out["msg"]
     assert dump(lab) == before
 
 
@@ -211,7 +211,7 @@ def test_groups_and_partitions(lab, clean_smd):
     # exclusive group cannot change: rejected before any write
     before = dump(lab)
     out = task(lab, "smd_group", {"groups": [{"label": "canary", "exclusive_group": "other"}]})
-    assert out["failed"] and "exclusive_group of existing group canary cannot be changed" in out["msg"]
+    assert out["failed"] and "group canary: exclusive_group: cannot be changed for an existing group" in out["msg"]
     assert dump(lab) == before
 
     out = task(lab, "smd_partition", {"partitions": [{"name": "p1", "members": ["x1000c0s0b0n0", "x1000c0s0b0n1"]}]})
@@ -260,7 +260,7 @@ def test_partition_names_smd_refuses_are_refused_first(lab, clean_smd, name):
     before = dump(lab)
     partitions = [{"name": "p7", "members": ["x1000c0s0b0n0"]}, {"name": name, "members": ["x1000c0s0b0n1"]}]
     out = task(lab, "smd_partition", {"partitions": partitions})
-    assert out["failed"] and "partition 1 (" in out["msg"] and repr(name) in out["msg"] and "p<number>" in out["msg"]
+    assert out["failed"] and ("partition %s: name: %r" % (name, name)) in out["msg"] in out["msg"] and "p<number>" in out["msg"]
     assert dump(lab) == before
 
 
@@ -324,7 +324,7 @@ def test_ethernet_interfaces(lab, clean_smd):
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:09"}, {"mac": "DE:AD:BE:EF:00:09"}]})
     assert out["failed"] and "de:ad:be:ef:00:09 appears more than once" in out["msg"]
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:0a"}, {"mac": "zz:00"}]})
-    assert out["failed"] and "interface 1 (zz:00): mac: invalid MAC address 'zz:00'" in out["msg"]
+    assert out["failed"] and "interface zz:00: mac: invalid MAC address 'zz:00'" in out["msg"]
     assert dump(lab) == before
     out = task(lab, "smd_ethernet_interface", {"interfaces": [{"mac": "de:ad:be:ef:00:02"}], "state": "absent"})
     assert out["changed"] and len(lab.api("smd", "GET", "/Inventory/EthernetInterfaces").json()) == 1
@@ -375,9 +375,9 @@ def test_redfish_endpoints_smd_would_refuse_or_mistype_write_nothing(lab, clean_
         {"id": "x1000c1b0", "fqdn": "cmm.example.ch", "inventory": {"Systems": [], "Managers": [
             {"uri": "/redfish/v1/Managers/BMC", "name": "BMC", "ethernet_interfaces": []}]}}]})
     assert out["failed"] and out["changed"] is False and "nothing was changed" in out["msg"]
-    assert "item 1 (x3000c0s3b0): FQDN BMC1.example.ch is already the FQDN of endpoint x3000c0s1b0" in out["msg"]
-    assert "item 2 (x3000c0s4b0): FQDN bmc2.example.ch is also given for x3000c0s2b0" in out["msg"]
-    assert "item 3 (x1000c1b0): an inventory with Systems or Managers is only for node BMCs" in out["msg"]
+    assert "endpoint x3000c0s3b0: fqdn: BMC1.example.ch is already the FQDN of endpoint x3000c0s1b0" in out["msg"]
+    assert "endpoint x3000c0s4b0: fqdn: bmc2.example.ch is also given for x3000c0s2b0" in out["msg"]
+    assert "endpoint x1000c1b0: inventory: an inventory with Systems or Managers is only for node BMCs" in out["msg"]
     assert dump(lab) == before
 
 

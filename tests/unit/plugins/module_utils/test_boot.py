@@ -91,6 +91,8 @@ def test_bad_input_is_reported_before_smd_is_asked():
     errors = info.value.errors
     assert len(errors) == 5
     assert "NodeBMC" in errors[0] and "nonsense" in errors[1] and "zz:11" in errors[2]
+    # named by the option the user wrote (hosts is the old alias of nodes)
+    assert [e.split(":")[0] for e in errors] == ["nodes", "nodes", "macs", "nids", "groups"]
 
 
 def test_unknown_items_are_named():

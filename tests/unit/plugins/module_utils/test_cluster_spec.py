@@ -102,7 +102,7 @@ def test_semantic_errors_name_the_path_all_at_once():
             "cloud_init.defaults.nid_length: must be at least 1, got 0"):
         assert expected in errors, "\n".join(errors)
     assert any(e.startswith("groups[1].members: ") for e in errors)
-    assert any(e.startswith("hardware (x1000c0s5b0n0): State 'Sleeping' is not one of") for e in errors)
+    assert any(e.startswith("hardware (x1000c0s5b0n0): state: 'Sleeping' is not one of") for e in errors)
     assert any(e.startswith("boot[3].params: kernel parameters") for e in errors)
     assert any(e.startswith("cloud_init.groups[0].content: invalid YAML at line") for e in errors)
 

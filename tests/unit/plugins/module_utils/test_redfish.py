@@ -156,3 +156,25 @@ def test_patch_sends_if_match_and_rereads_once_on_412():
     patches = [r for r in srv.requests if r["method"] == "PATCH"]
     assert [p["headers"]["If-Match"] for p in patches] == ['W/"1"', 'W/"2"']
     assert all("pw-123456" not in p["body"] for p in patches)
+
+
+def test_discovery_targets_refused_are_named_by_address_and_option():
+    from ansible_collections.cscs.openchami.plugins.module_utils import bmc_discovery, resource, smd
+    params = {"targets": ["10.0.0.1", {"address": "10.0.0.2", "profile": "nosuch"}], "profile": "auto",
+              "xname_map": {"10.0.0.1": "x3000c0s5q0"}}
+    with pytest.raises(resource.ValidationError) as caught:
+        bmc_discovery.checked_targets(params)
+    assert caught.value.errors[0].startswith("xname_map[10.0.0.1]: ")
+    assert caught.value.errors[1].startswith("target 10.0.0.1: xname: ") and "x3000c0s5q0" in caught.value.errors[1]
+    assert caught.value.errors[2].startswith("target 10.0.0.2: profile: unknown profile 'nosuch' (known: ")
+    endpoints = [{"ID": "x3000c0s1b0", "MACAddr": "zz", "FQDN": "10.0.0.1"}]
+    with pytest.raises(resource.ValidationError, match="endpoint x3000c0s1b0: mac_address: invalid MAC address 'zz'"):
+        smd.ENDPOINT.check(endpoints, what="endpoint")  # discovery's endpoints, checked as the module's
+
+
+def test_nodes_refused_before_smd_is_asked_are_named_by_the_option():
+    with pytest.raises(ValueError) as caught:
+        redfish.select_systems({"nodes": ["x1000c0s0b0n0", "nonsense", "x1000q"]}, smd_api=None)
+    parts = str(caught.value).split("; ")
+    assert len(parts) == 2 and all(p.startswith("nodes: ") for p in parts)
+    assert "nonsense" in parts[0] and "x1000q" in parts[1]

@@ -187,8 +187,15 @@ def test_spec_maps_options_to_api_fields_and_names_every_bad_item():
     assert SPEC.desired([{"name": "a", "nid_length": 4, "keys": None}]) == [{"name": "a", "nid-length": 4}]
     with pytest.raises(r.ValidationError) as err:
         SPEC.desired([{"name": "a", "nid_length": 0}, {"name": "b"}, {"name": "c", "nid_length": -1}], what="group")
-    assert err.value.errors == ["group 0 (a): nid_length: must be at least 1, got 0",
-                                "group 2 (c): nid_length: must be at least 1, got -1"]
+    assert err.value.errors == ["group a: nid_length: must be at least 1, got 0",
+                                "group c: nid_length: must be at least 1, got -1"]
+    # an item without its identity is named by its place
+    with pytest.raises(r.ValidationError, match=r"group 1: nid_length: must be at least 1"):
+        SPEC.desired([{"name": "a"}, {"nid_length": 0}], what="group")
+    # API items (a planner's) are checked alike, named by the options, and keep their other fields
+    assert SPEC.check([{"name": "a", "nid-length": 4, "x": 1}]) == [{"name": "a", "nid-length": 4, "x": 1}]
+    with pytest.raises(r.ValidationError, match=r"endpoint b: nid_length: must be at least 1, got 0"):
+        SPEC.check([{"name": "b", "nid-length": 0}], what="endpoint")
     with pytest.raises(r.ValidationError, match=r"nothing was changed: nid_length: must be at least 1"):
         SPEC.desired([{"nid_length": 0}], what=None)
     assert SPEC.public({"name": "a", "Password": "s3cret"}) == {"name": "a"}
@@ -204,15 +211,57 @@ def test_singleton_plan_compares_only_given_fields_and_has_a_flat_diff():
     assert not same.changed and same.diff() == {"before": {}, "after": {}}
 
 
-def test_action_plan_acts_only_where_the_state_differs():
-    p = r.plan_actions([("n0", "On", "Off"), ("n1", "Off", "Off")])
-    assert p.summary() == {"create": 0, "update": 1, "delete": 0, "unchanged": 1}
-    assert p.diff() == {"before": {"n0": {"state": "On"}}, "after": {"n0": {"state": "Off"}}}
-    acted = []
-    r.apply(p, check_mode=True, update=acted.extend)
-    assert acted == []
-    r.apply(p, check_mode=False, update=acted.extend)
-    assert [c.key for c in acted] == ["n0"]
+def test_action_target_acts_where_the_state_differs_or_where_told():
+    expected = {"name": "n0", "status": "ok", "changed": True, "before": "On", "after": "Off"}
+    assert r.target("On", "Off", name="n0") == expected
+    assert r.target("Off", "Off", name="n1")["changed"] is False
+    # a restart acts on a node that is on and ends on; a node left alone keeps its state as after
+    assert r.target("On", "On", acts=True)["changed"] is True
+    assert r.target("On", "Off", acts=False)["after"] == "On"
+
+
+def test_carry_out_writes_nothing_in_check_mode_and_takes_what_the_write_reports():
+    def planned():
+        return [r.target("On", "Off", name="n0"), r.target("Off", "Off", name="n1"),
+                r.target("On", "Off", name="n2", method="reset")]
+    calls = []
+
+    def write(acting):
+        calls.append([t["name"] for t in acting])
+        return [{"after": "Off", "reset_type": "ForceOff"}, {"status": "failed", "message": "BMC gone"}]
+    checked = r.carry_out(planned(), True, write)
+    assert calls == [] and [t["after"] for t in checked] == ["Off", "Off", "Off"]
+    done = r.carry_out(planned(), False, write)
+    assert calls == [["n0", "n2"]]  # one write for all acting targets, the others left out
+    assert done[0] == {"name": "n0", "status": "ok", "changed": True, "before": "On", "after": "Off",
+                       "reset_type": "ForceOff"}
+    assert done[1] == {"name": "n1", "status": "ok", "changed": False, "before": "Off", "after": "Off"}
+    # a write that does not say where the target ended leaves no prediction behind
+    assert done[2] == {"name": "n2", "status": "failed", "changed": True, "before": "On", "method": "reset",
+                       "message": "BMC gone"}
+    assert r.carry_out([r.target("Off", "Off")], False, write) and len(calls) == 1  # nothing acts: no write
+
+
+def test_act_is_carry_out_of_one_target():
+    sent = []
+    assert r.act("On", "Off", True, lambda: sent.append(1))["after"] == "Off" and sent == []
+    assert r.act("On", "Off", False, lambda: {"after": "Off", "reset_type": "ForceOff"})["reset_type"] == "ForceOff"
+    assert r.act("Off", "Off", False, lambda: sent.append(1))["changed"] is False and sent == []
+
+
+def test_action_plan_gives_changed_diff_and_counts_by_status():
+    results = [r.target("On", "Off", name="n0"), r.target("Off", "Off", name="n1"),
+               dict(r.target("Off", "On", name="n2"), status="timeout", after="Off", message="still Off")]
+    p = r.plan_actions(results)
+    assert p.changed and p.resources() == results
+    assert p.summary() == {"ok": 2, "timeout": 1, "changed": 2}
+    assert p.diff() == {"before": {"n0": "On", "n2": "Off"}, "after": {"n0": "Off", "n2": "Off"}}
+    assert p.diff(limit=1) == {"before": {"n0": "On"}, "after": {"n0": "Off"}}
+    assert [f["name"] for f in p.failed()] == ["n2"]
+    assert r.result(p)["changed"] is True
+    idle = r.plan_actions([("n0", "On", "On"), ("n1", "Off", "Off")])  # (name, before, after) tuples
+    assert not idle.changed and idle.diff() == {"before": {}, "after": {}}
+    assert idle.summary() == {"ok": 2, "changed": 0} and idle.failed() == []
 
 
 def test_diff_of_long_lists_shows_what_leaves_and_what_comes():

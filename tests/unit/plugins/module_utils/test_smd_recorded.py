@@ -62,7 +62,7 @@ def test_components_created_updated_with_bulk_requests_and_deleted():
         "PATCH /hsm/v2/State/Components/BulkStateData", "PATCH /hsm/v2/State/Components/BulkEnabled",
         "PATCH /hsm/v2/State/Components/BulkNID"]
     assert out["missing"] == ["x3000c0s9b0n0"]
-    assert out["bad_role"] == ("invalid input, nothing was changed: item 0 (%s) field Role: 'NoSuchRole' is not one "
+    assert out["bad_role"] == ("invalid input, nothing was changed: component %s: role: 'NoSuchRole' is not one "
                                "this SMD accepts (Application, Compute, Management, Service, Storage, System)" % N0)
     assert out["after_delete"] == [N0, N1]
 
@@ -127,3 +127,23 @@ def test_inventory_plugin_hosts_groups_and_variables():
     assert (host["ansible_host"], host["smd_nid"], host["smd_role"], host["smd_bmc"], host["smd_macs"]) == (
         "10.2.0.3", 3, "Service", "x3000c0s2b0", ["02:00:00:00:01:02"])
     assert data["_meta"]["hostvars"][N1]["smd_groups"] == ["gpu"]
+
+
+def test_service_values_refused_are_named_by_xname_and_by_the_option_the_user_wrote():
+    from ansible_collections.cscs.openchami.plugins.module_utils import cluster_spec, resource
+    from ansible_collections.cscs.openchami.tests.unit.utils.fake_server import FakeServer
+    values = (200, {}, {"Role": ["Compute", "Service"], "SubRole": ["Worker"], "Arch": ["X86"]})
+    with FakeServer([values, values]) as srv:
+        api = smd.SMD(Client(srv.url, retries=0))
+        items = [{"ID": N0, "Role": "compute", "SubRole": "UAN"}, {"ID": N1, "Arch": False}]
+        with pytest.raises(resource.ValidationError) as caught:
+            smd.check_service_values(api, items)
+        assert caught.value.errors == [
+            "component %s: sub_role: 'UAN' is not one this SMD accepts (Worker)" % N0,
+            "component %s: arch: False is not one this SMD accepts (X86); YAML reads an unquoted Off, On, Yes or No as "
+            "a boolean: quote the value, for example arch: 'Off'" % N1]
+        # the cluster spec calls the sub-role subrole
+        with pytest.raises(resource.ValidationError, match="component %s: subrole: 'UAN'" % N0):
+            smd.check_service_values(api, [{"ID": N0, "SubRole": "UAN"}],
+                                     options=dict((field, key) for key, field in cluster_spec.COMPONENT_KEYS))
+    assert items[0]["Role"] == "Compute"  # accepted values take SMD's spelling

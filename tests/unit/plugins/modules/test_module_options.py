@@ -76,3 +76,41 @@ def test_backend_fragments_list_the_backends_the_clients_know():
     from ansible_collections.cscs.openchami.plugins.module_utils import boot, cloudinit
     assert _fragment_options("cscs.openchami.backend")["backend"]["choices"] == list(cloudinit.BACKENDS)
     assert _fragment_options("cscs.openchami.backend.boot")["backend"]["choices"] == list(boot.BACKENDS)
+
+
+def _spec_of(options):
+    """A documented option tree in the argument spec's terms (what ansible-test's validate-modules compares)."""
+    out = {}
+    for name, doc in options.items():
+        entry = dict((k, doc[k]) for k in ("type", "elements", "choices", "default", "required") if k in doc)
+        if "suboptions" in doc:
+            entry["options"] = _spec_of(doc["suboptions"])
+        out[name] = entry
+    return out
+
+
+@pytest.mark.parametrize("kind", ["GROUPS", "PARTITIONS"])
+def test_smd_set_fragment_documents_the_options_smd_group_and_smd_partition_take(kind):
+    from ansible_collections.cscs.openchami.plugins.module_utils import common, smd
+    documented = _fragment_options("cscs.openchami.smd_set." + kind.lower())
+    documented.update(_fragment_options("cscs.openchami.nodes.src"))
+    spec = common.set_argument_spec(getattr(smd, kind))
+    for entry in spec.values():  # what the spec says only for itself
+        for option in (entry.get("options") or {}).values():
+            option.pop("no_log", None)
+            option.pop("aliases", None)
+    assert _spec_of(documented) == spec
+
+
+@pytest.mark.parametrize("kind", ["GROUPS", "PARTITIONS"])
+def test_smd_set_fragment_passes_the_yamllint_rules_of_ansible_test(kind):
+    """The fragment's texts are made from one template, where ansible-test's own yamllint does not read them."""
+    from yamllint import config, linter
+    from ansible_collections.cscs.openchami.plugins.doc_fragments import smd_set
+    rules = config.YamlLintConfig("extends: default\nrules: {key-duplicates: enable, new-lines: {type: unix}, "
+                                  "document-start: disable, line-length: disable, indentation: disable, "
+                                  "trailing-spaces: disable, empty-lines: disable, truthy: disable, "
+                                  "comments: disable, new-line-at-end-of-file: disable}")
+    text = getattr(smd_set.ModuleDocFragment, kind)
+    assert [str(p) for p in linter.run(text, rules)] == []
+    assert yaml.safe_load(text)["options"]

@@ -135,3 +135,15 @@ def test_module_that_failed_before_writing_reports_no_change():
             "service_uris": {"smd": srv.url}, "interfaces": [{"mac": MACS[0]}]}})
     assert result["failed"] is True and result["changed"] is False
     assert result["partial"]["written"]["count"] == 0
+
+
+def test_dest_that_cannot_be_written_fails_cleanly_with_the_discovery_in_the_result(tmp_path):
+    """redfish_discover's dest in a directory that does not exist: a message naming dest, no traceback."""
+    with FakeServer() as srv:  # no BMC answers on the port given: the discovery reports the BMC, dest fails
+        dest = tmp_path / "missing" / "discovered.json"
+        result = run_task(srv.url, {"cscs.openchami.redfish_discover": {
+            "targets": [{"address": "127.0.0.1", "xname": "x3000c0s1b0"}], "port": 1, "push": False,
+            "dest": str(dest)}})
+    assert result["failed"] is True and "MODULE FAILURE" not in result["msg"]
+    assert result["msg"].startswith("cannot write dest %s: No such file or directory" % dest)
+    assert [b["address"] for b in result["bmcs"]] == ["127.0.0.1"] and not dest.exists()
