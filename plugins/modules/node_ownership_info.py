@@ -21,6 +21,10 @@ description:
     HSM with no C(ComponentID), and that is a conflict. Give the MACs to look for as C(macs) of the node in O(nodes).
   - Reads are bulk. All Ethernet interfaces of HSM and of SMD, the BOS and CFS components of the nodes and the boot
     configurations are read with one request each.
+  - With O(boot_history=true) it also tells which system last booted each node. The C(endpoint-history) of CSM's BSS
+    and of OpenCHAMI's BSS (one request each) give the time each BSS last served the node its boot script; the
+    larger one names the system that booted it last. Does not depend on the two clocks agreeing when compared with
+    an earlier answer of this module. boot-service keeps no such history; the module then fails.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -36,6 +40,11 @@ options:
     type: list
     elements: raw
     required: true
+  boot_history:
+    description:
+      - Also read the C(endpoint-history) of both BSSes (RV(nodes[].csm.last_boot), RV(nodes[].openchami.last_boot)).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -56,8 +65,27 @@ nodes:
   type: list
   elements: dict
   sample: [{xname: x1000c0s0b0n0, owner: openchami,
-            csm: {bos_enabled: false, cfs_enabled: false, macs: []},
-            openchami: {boot_config: true, macs: ["02:40:00:00:00:01"]}}]
+            csm: {bos_enabled: false, cfs_enabled: false, macs: [], last_boot: 1796190000},
+            openchami: {boot_config: true, macs: ["02:40:00:00:00:01"], last_boot: 1796196634}}]
+  contains:
+    csm:
+      description: What CSM holds of the node.
+      type: dict
+      contains:
+        last_boot:
+          description:
+            - O(boot_history=true) when CSM's BSS last served the node its boot script (epoch seconds; 0 never).
+          type: int
+          returned: when O(boot_history=true)
+    openchami:
+      description: What OpenCHAMI holds of the node.
+      type: dict
+      contains:
+        last_boot:
+          description:
+            - O(boot_history=true) when OpenCHAMI's BSS last served the node its boot script (epoch seconds; 0 never).
+          type: int
+          returned: when O(boot_history=true)
 owners:
   description: The xnames by owner (V(csm), V(openchami), V(none), V(both)).
   returned: always
@@ -96,6 +124,7 @@ def main():
     module = OwnershipModule(argument_spec=dict(
         nodes=dict(type="list", elements="raw", required=True),
         backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
+        boot_history=dict(type="bool", default=False),
     ))
     with module.guard():
         items = [i if isinstance(i, dict) else {"xname": i} for i in module.params["nodes"]]
@@ -112,13 +141,21 @@ def main():
         cfs = dict((c["id"], c.get("enabled")) for c in csm.cfs_components(names))
         hsm_by_node, hsm_macs = _macs_by_owner(csm.hsm_ethernet_interfaces())
         smd_by_node, smd_macs = _macs_by_owner(smd.SMD(module.client("smd")).interfaces())
-        configs = boot.backend_for(boot.client_getter(module), module.params["backend"]).read()
+        backend = boot.backend_for(boot.client_getter(module), module.params["backend"])
+        configs = backend.read()
+        history = None
+        if module.params["boot_history"]:
+            history = {"openchami": backend.boot_history(),
+                       "csm": boot.latest_boots(csm.get("bss", "/endpoint-history", {"endpoint": "bootscript"}))}
     results, owners = [], dict((o, []) for o in ("csm", "openchami", "none", "both"))
     for name in names:
         extra = given[name]
         csm_side = {"bos_enabled": bos.get(name), "cfs_enabled": cfs.get(name),
                     "macs": sorted(hsm_by_node.get(name, set()) | (extra & hsm_macs))}
         oc_side = {"boot_config": name in configs, "macs": sorted(smd_by_node.get(name, set()) | (extra & smd_macs))}
+        if history is not None:
+            csm_side["last_boot"] = history["csm"].get(name, 0)
+            oc_side["last_boot"] = history["openchami"].get(name, 0)
         who = owner({"bos_enabled": csm_side["bos_enabled"] or csm_side["cfs_enabled"], "macs": csm_side["macs"]},
                     oc_side)
         owners[who].append(name)
