@@ -30,10 +30,10 @@ def migration_preflight(names, slices, ownership, locks, boot=None):
     return migration.preflight(names, slices, ownership, locks, boot or None)
 
 
-def migration_boot_failures(ownership, baselines, side, timeout, pending=False):
+def migration_boot_failures(ownership, baselines, side, timeout):
     if side not in migration.SIDES:
         raise AnsibleFilterError("migration_boot_failures: side must be openchami or csm, not %r" % (side,))
-    return migration.boot_failures(ownership, baselines, side, timeout, pending)
+    return migration.boot_failures(ownership, baselines, side, timeout)
 
 
 def migration_health_failures(result, names):

@@ -45,6 +45,19 @@ options:
       - Also read the C(endpoint-history) of both BSSes (RV(nodes[].csm.last_boot), RV(nodes[].openchami.last_boot)).
     type: bool
     default: false
+  boot_since:
+    description:
+      - xname -> C({csm, openchami}), the nodes' C(last_boot) read earlier (before a power cycle). With
+        O(wait_timeout), the module first waits until every node fetched a boot script from either BSS since then.
+      - Implies O(boot_history=true). A node missing here counts from 0.
+    type: dict
+  wait_timeout:
+    description:
+      - Seconds to wait, polling both C(endpoint-history) every 2 s, for the nodes of O(boot_since) to fetch a boot
+        script. When the time is up the module answers all the same; the nodes that fetched nothing show it by their
+        unchanged C(last_boot). 0 does not wait.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -93,10 +106,15 @@ owners:
   sample: {csm: [], openchami: [x1000c0s0b0n0], none: [], both: []}
 """
 
+import time
+
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, resource, smd
 from ansible_collections.cscs.openchami.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.cscs.openchami.plugins.module_utils.csm_module import CsmModule, csm_argument_spec
+from ansible_collections.cscs.openchami.plugins.module_utils import migration
 from ansible_collections.cscs.openchami.plugins.module_utils.migration import check_nodes, owner
+
+POLL = 2
 
 
 def both_connections():
@@ -120,11 +138,27 @@ def _macs_by_owner(interfaces):
     return by_component, macs
 
 
+def _boot_history(backend, csm, names, since, timeout):
+    """Both BSSes' latest boot per node, once every node fetched a boot script since ``since`` or ``timeout`` s passed."""
+    deadline = time.monotonic() + max(timeout or 0, 0)
+    while True:
+        history = {"openchami": backend.boot_history(),
+                   "csm": boot.latest_boots(csm.get("bss", "/endpoint-history", {"endpoint": "bootscript"}))}
+        seen = [{"xname": n, "csm": {"last_boot": history["csm"].get(n, 0)},
+                 "openchami": {"last_boot": history["openchami"].get(n, 0)}} for n in names]
+        if since is None or not migration.boot_failures(seen, since, "openchami", timeout, pending=True) \
+                or time.monotonic() >= deadline:
+            return history
+        time.sleep(min(POLL, max(deadline - time.monotonic(), 0)))
+
+
 def main():
     module = OwnershipModule(argument_spec=dict(
         nodes=dict(type="list", elements="raw", required=True),
         backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
         boot_history=dict(type="bool", default=False),
+        boot_since=dict(type="dict"),
+        wait_timeout=dict(type="int", default=0),
     ))
     with module.guard():
         items = [i if isinstance(i, dict) else {"xname": i} for i in module.params["nodes"]]
@@ -137,16 +171,15 @@ def main():
             raise resource.ValidationError(errors)
         names = [n["xname"] for n in nodes]
         csm = module.csm
+        backend = boot.backend_for(boot.client_getter(module), module.params["backend"])
+        history = None
+        if module.params["boot_history"] or module.params["boot_since"] is not None:
+            history = _boot_history(backend, csm, names, module.params["boot_since"], module.params["wait_timeout"])
         bos = dict((c["id"], c.get("enabled")) for c in csm.bos_components(names))
         cfs = dict((c["id"], c.get("enabled")) for c in csm.cfs_components(names))
         hsm_by_node, hsm_macs = _macs_by_owner(csm.hsm_ethernet_interfaces())
         smd_by_node, smd_macs = _macs_by_owner(smd.SMD(module.client("smd")).interfaces())
-        backend = boot.backend_for(boot.client_getter(module), module.params["backend"])
         configs = backend.read()
-        history = None
-        if module.params["boot_history"]:
-            history = {"openchami": backend.boot_history(),
-                       "csm": boot.latest_boots(csm.get("bss", "/endpoint-history", {"endpoint": "bootscript"}))}
     results, owners = [], dict((o, []) for o in ("csm", "openchami", "none", "both"))
     for name in names:
         extra = given[name]

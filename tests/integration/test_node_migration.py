@@ -391,14 +391,14 @@ def test_power_cycle_boot_check_health_command_and_rollback_back_into_csm(migrat
     pcs_before = {t["transitionID"] for t in lab.api("pcs", "GET", "/transitions").json()["transitions"]}
 
     result, output = run(migration, node_migration_nodes=nodes, node_migration_waves=[POWERED],
-                         node_migration_power_state="hard-restart", node_migration_power_timeout=60,
+                         node_migration_power_state="hard-restart", node_migration_boot_timeout=20,
                          node_migration_health_command=[sys.executable, str(health)],
                          node_migration_network_tasks="", node_migration_verify_tasks="",
                          node_migration_ledger_dir=str(work / "ledger-powered"))
     assert result.returncode != 0, output[-4000:]
     assert (f"2 node(s) not migrated (stopped: more than 20% failed): {unbootable}: verify: did not fetch its boot "
             "script from OpenCHAMI's BSS "
-            f"within 60 s of the power cycle; {unhealthy}: health: the test says its GPU is missing") in output, \
+            f"within 20 s of the power cycle; {unhealthy}: health: the test says its GPU is missing") in output, \
         output[-4000:]
 
     # one transition of PCS for the batch, one for the rollback of the two
