@@ -23,8 +23,9 @@ description:
     configurations are read with one request each.
   - With O(boot_history=true) it also tells which system last booted each node. The C(endpoint-history) of CSM's BSS
     and of OpenCHAMI's BSS (one request each) give the time each BSS last served the node its boot script; the
-    larger one names the system that booted it last. Does not depend on the two clocks agreeing when compared with
-    an earlier answer of this module. boot-service keeps no such history; the module then fails.
+    larger one names the system that booted it last. Compared with an earlier answer (O(boot_since)), it tells which
+    BSS served a node since then without relying on the two systems' clocks agreeing. boot-service keeps no such
+    history; the module then fails.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
