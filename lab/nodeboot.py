@@ -16,16 +16,20 @@ restart), the node boots as on a real machine:
    BSS records a served script in its ``endpoint-history`` (``?name=<xname>&endpoint=bootscript``): that is how a
    migration tells which system booted a node.
 
-Which key is asked: OpenCHAMI's BSS by ``mac`` (what coresmd's iPXE asks). BSS v1.32.2 with its PostgreSQL store
-(the lab's, OpenCHAMI's) finds boot parameters by MAC only when they were stored under that MAC (``macs``), not
-under the xname (``hosts``); ``LAB_NODEBOOT_OPENCHAMI_BY=name`` makes the simulator ask by the xname DHCP resolved
-instead. CSM's BSS by ``name``: CSM's BSS (etcd store) resolves the MAC to the xname through HSM itself; the lab's
+Which key is asked: OpenCHAMI's BSS by ``mac`` (what coresmd's iPXE asks), then, if that answer has no kernel, by
+``name`` (the xname DHCP resolved). BSS v1.32.2 with its PostgreSQL store (the lab's, OpenCHAMI's) finds boot
+parameters by MAC only when they were stored under that MAC (``macs``), not under the xname (``hosts``, what
+``boot_config`` writes); the second request stands for a node whose iPXE asks by its name.
+``LAB_NODEBOOT_OPENCHAMI_BY`` (default ``mac,name``) sets the keys, tried in turn: ``mac`` or ``name`` alone asks
+only that one. CSM's BSS by ``name``: CSM's BSS (etcd store) resolves the MAC to the xname through HSM itself; the lab's
 csm-bss runs BSS's PostgreSQL store, which does not, so the simulator asks it by the xname HSM gives for the MAC.
 Either BSS renders the node's script only when SMD/HSM lists the node with an enabled ComponentEndpoint (a
 registered BMC).
 
 Failing nodes (for rollback tests): xnames listed in ``<state>/nodeboot/fail`` (one a line, ``#`` comments; read
-at every boot) or in ``LAB_NODEBOOT_FAIL`` (comma-separated, read at start) never fetch anything.
+at every boot) or in ``LAB_NODEBOOT_FAIL`` (comma-separated, read at start) never fetch anything. A line
+``<xname> openchami`` (or ``csm``) fails only the boots whose DHCP answer comes from that side: a node that cannot
+boot OpenCHAMI's image but boots CSM's.
 
 A power-on is also driven to its end here: sushy applies a pending power state only when someone reads the system,
 so the simulator reads it once its time has come (a node boots whether or not anybody polls its BMC).
@@ -96,14 +100,19 @@ class Booter:
             pass
 
     # ------------------------------------------------------------------ boot
-    def failing(self) -> set:
+    def failing(self, side: str) -> set:
+        """The xnames whose boot fails when DHCP sends them to ``side``: listed alone, or followed by that side."""
         config = self.config
         listed = set(filter(None, (os.environ.get("LAB_NODEBOOT_FAIL") or "").replace(" ", "").split(",")))
         try:
             text = Path(config["fail_file"]).read_text(encoding="utf-8")
         except OSError:
             text = ""
-        return listed | {line.split("#", 1)[0].strip() for line in text.splitlines()} - {""}
+        for line in text.splitlines():
+            words = line.split("#", 1)[0].split()
+            if words and (len(words) == 1 or side in words[1:]):
+                listed.add(words[0])
+        return listed
 
     def csm_token(self, csm: dict) -> str:
         token, expires = self.token
@@ -143,7 +152,7 @@ class Booter:
             record.update(dhcp=side, xname=xname)
             if not side:
                 record["outcome"] = "no DHCP answer"
-            elif xname in self.failing():
+            elif xname in self.failing(side):
                 record["outcome"] = "failed (listed)"
             else:
                 self.ipxe(record, side, mac, xname)
@@ -152,13 +161,21 @@ class Booter:
         self.write(record)
 
     def ipxe(self, record: dict, side: str, mac: str, xname: str) -> None:
-        """Fetch the boot script as iPXE does, following BSS's chain answers."""
+        """Fetch the boot script as iPXE does, following BSS's chain answers (``by``: keys tried in turn)."""
         config = self.config[side]
-        by = config.get("by", "mac")
-        url = config["bss"] + "/bootscript?" + (f"mac={mac}" if by == "mac" else f"name={xname}")
+        keys = [key.strip() for key in config.get("by", "mac").split(",") if key.strip()]
+        record["outcome"] = "no boot script"
+        for key in keys[:-1]:  # an earlier key gets one request: a script with a kernel, or the next key
+            url = config["bss"] + "/bootscript?" + (f"mac={mac}" if key == "mac" else f"name={xname}")
+            record["requests"].append(url)
+            answer = requests.get(url, timeout=30)
+            record["status"] = answer.status_code
+            if answer.ok and re.search(r"^kernel ", answer.text, re.M):
+                record["outcome"] = "booted"
+                return
+        url = config["bss"] + "/bootscript?" + (f"mac={mac}" if keys[-1] == "mac" else f"name={xname}")
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(config["bss"]))
         prefix = urlsplit(config["bss"]).path  # the chain names BSS's path behind CSM's gateway
-        record["outcome"] = "no boot script"
         for _dummy in range(MAX_REQUESTS):
             record["requests"].append(url)
             answer = requests.get(url, timeout=30)

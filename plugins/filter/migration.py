@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 CSCS
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the role node_migration: per-node slices of a CSM export, a batch's bulk input, the preflight."""
+"""Filters of the role node_migration: per-node slices of a CSM export, a batch's bulk input, the preflight, the
+boot and health checks of the verify step."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -29,7 +30,18 @@ def migration_preflight(names, slices, ownership, locks, boot=None):
     return migration.preflight(names, slices, ownership, locks, boot or None)
 
 
+def migration_boot_failures(ownership, baselines, side, timeout):
+    if side not in migration.SIDES:
+        raise AnsibleFilterError("migration_boot_failures: side must be openchami or csm, not %r" % (side,))
+    return migration.boot_failures(ownership, baselines, side, timeout)
+
+
+def migration_health_failures(result, names):
+    return migration.health_failures(result, names)
+
+
 class FilterModule(object):
     def filters(self):
         return {"migration_slices": migration_slices, "migration_batch_input": migration_batch_input,
-                "migration_preflight": migration_preflight}
+                "migration_preflight": migration_preflight, "migration_boot_failures": migration_boot_failures,
+                "migration_health_failures": migration_health_failures}

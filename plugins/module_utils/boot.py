@@ -368,6 +368,21 @@ class BssBackend:
     def boot_script(self, name):
         return self.client.get("/bootscript", params={"name": name}).text
 
+    def boot_history(self):
+        """xname -> when BSS last served the node its boot script (epoch seconds; its endpoint-history, one GET)."""
+        return latest_boots(self.client.get_json("/endpoint-history", params={"endpoint": "bootscript"}))
+
+
+def latest_boots(history):
+    """xname -> the largest ``last_epoch`` of a BSS ``endpoint-history`` answer (BSS keeps a row per boot)."""
+    out = {}
+    for row in history or []:
+        name = row.get("name") if isinstance(row, dict) else None
+        if name and xname.is_valid(name):
+            key = xname.normalize(name)
+            out[key] = max(out.get(key, 0), int(row.get("last_epoch") or 0))
+    return out
+
 
 def _spec_targets(spec):
     return bool(spec.get("hosts") or spec.get("macs") or spec.get("nids") or spec.get("groups"))
@@ -467,6 +482,10 @@ class BootServiceBackend:
 
     def boot_script(self, name):
         return self.client.get("/bootscript", params={"host": name}).text
+
+    def boot_history(self):
+        raise ApiError("boot-service keeps no record of the boot scripts it served (BSS's endpoint-history): "
+                       "checking which system booted a node needs BSS")
 
 
 def backend_for(get_client, backend="auto"):

@@ -405,5 +405,59 @@ def preflight(names, node_slices, ownership, locks, boot=None):
     return out
 
 
+SIDES = {"openchami": "OpenCHAMI's", "csm": "CSM's"}
+
+
+def boot_failures(ownership, baselines, side, timeout, pending=False):
+    """xname -> why the node did not boot from ``side`` (``openchami`` or ``csm``) after its power cycle.
+
+    ``ownership`` is ``node_ownership_info``'s ``nodes`` read with ``boot_history``; ``baselines`` maps an xname to
+    the same node's ``{csm, openchami}`` ``last_boot`` read before the power cycle (missing: 0). A node booted from a
+    side when that side's BSS served it a boot script after its baseline; booting from the other side is a failure.
+    With ``pending`` only the nodes that fetched nothing yet are returned (what a wait loop waits for).
+    """
+    other = "csm" if side == "openchami" else "openchami"
+    out = {}
+    for node in ownership or []:
+        name = node["xname"]
+        base = (baselines or {}).get(name) or {}
+        now = dict((s, int((node.get(s) or {}).get("last_boot") or 0)) for s in (side, other))
+        if now[side] > int(base.get(side) or 0):
+            continue
+        if now[other] > int(base.get(other) or 0):
+            if not pending:
+                out[name] = "booted from %s BSS after the power cycle, not from %s" % (SIDES[other], SIDES[side])
+        else:
+            out[name] = "did not fetch its boot script from %s BSS within %s s of the power cycle" % (SIDES[side],
+                                                                                                      timeout)
+    return out
+
+
+def health_failures(result, names):
+    """xname -> why the health command failed the node, from the ``ansible.builtin.command`` result that ran it.
+
+    The command's contract (role node_migration's README): exit 0 and print a JSON object naming the unhealthy nodes
+    (xname -> reason; nothing or ``{}`` when all are healthy). Any other exit status, or output that is not such an
+    object, fails every node of the batch, naming the cause.
+    """
+    if not result or result.get("skipped"):
+        return {}
+    rc, out = result.get("rc"), (result.get("stdout") or "").strip()
+    err = (result.get("stderr") or result.get("msg") or "").strip().splitlines()
+    if rc != 0:
+        why = "health: the command exited %s%s" % (rc, ": " + err[-1] if err else "")
+        return dict((n, why) for n in names)
+    try:
+        found = json.loads(out) if out else {}
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        why = "health: the command's output is not a JSON object (xname -> reason): %s" % out[:200]
+        return dict((n, why) for n in names)
+    wanted = set(names)
+    return dict((xname.normalize(k), "health: %s" % (v,)) for k, v in found.items()
+                if xname.is_valid(k) and xname.normalize(k) in wanted)
+
+
 def parse_time(text):
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)

@@ -28,7 +28,6 @@ def scenarios() -> list[str]:
 # Roles without a molecule scenario yet (issue 18 stays open for them), each with the test that runs it end to end
 # instead. A new role not named here fails this test until it has a scenario.
 NO_SCENARIO_YET = {
-    "node_migration": "tests/integration/test_node_migration.py (needs the lab's CSM side and Slurm)",
     "image_build": "tests/integration/test_image.py (builds a real image with debootstrap)",
 }
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from lab import csm as labcsm
@@ -135,7 +137,8 @@ def migration(lab, tmp_path_factory):
                  "node_migration_drain_tasks": str(hooks["drain"]), "node_migration_resume_tasks": str(hooks["resume"]),
                  "node_migration_network_tasks": str(hooks["network"]),
                  "node_migration_verify_tasks": str(hooks["verify"])}
-    yield {"lab": lab, "info": info, "nodes": nodes, "layout": layout[:16], "vars": extravars, "work": work,
+    yield {"lab": lab, "info": info, "nodes": nodes, "layout": layout[:16], "layout_all": layout, "vars": extravars,
+           "work": work,
            "kill": kill, "bad": bad, "calls": calls, "slurm_env": slurm_env, "slurm_name": slurm_name}
     labcsm.CsmSide(lab.lab).reset()
     subprocess.run(["scontrol", "update", "NodeName=" + all_slurm, "State=RESUME"], env=slurm_env, capture_output=True,
@@ -277,3 +280,175 @@ def test_second_run_at_once_is_refused(migration):
         assert (csm_dump(migration["info"]), openchami_dump(migration["lab"])) == both
     finally:
         (ledger / "lock.json").unlink()
+
+
+# ------------------------------------------------------------------------- with power: the lab's BMCs play 3 nodes
+# Three compute nodes outside the 16 above, each with a BMC of its own, are played by the lab's sushy BMCs 1-3 and
+# boot through the node-boot simulator (`lab up --nodeboot`): powered on, a node asks DHCP (the side whose SMD/HSM
+# holds its MAC) and fetches its boot script from that side's BSS, which records it in its endpoint-history.
+POWERED = 3
+
+
+class Played:
+    """CSM's HSM and OpenCHAMI's SMD set up so that lab BMC i+1 plays node i (test_migration_lab does it for one)."""
+
+    def __init__(self, migration):
+        self.lab, self.info = migration["lab"], migration["info"]
+        self.csm = requests.Session()
+        self.csm.headers["Authorization"] = "Bearer " + labcsm.CsmSide(self.lab.lab).token()
+        self.hsm = self.info["api_url"] + "/smd/hsm/v2"
+
+    def endpoint(self, node, bmc):
+        return {"ID": node[:node.rindex("n")], "FQDN": bmc["ip"], "User": self.lab.env["LAB_BMC_USER"],
+                "Password": self.lab.env["LAB_BMC_PASSWORD"], "SchemaVersion": 1, "Managers": [],
+                "Systems": [{"uri": "/redfish/v1/Systems/" + bmc["system_uuid"], "uuid": bmc["system_uuid"],
+                             "name": node, "ethernet_interfaces": [],
+                             "actions": ["On", "ForceOff", "ForceRestart", "GracefulShutdown", "GracefulRestart"]}]}
+
+    def play(self, node, bmc):
+        """In CSM's HSM the node's MAC becomes the BMC's and its BMC is registered; OpenCHAMI's SMD knows the BMC."""
+        for item in self.csm.get(self.hsm + "/Inventory/EthernetInterfaces", params={"ComponentID": node},
+                                 timeout=30).json():
+            assert self.csm.delete(self.hsm + "/Inventory/EthernetInterfaces/" + item["ID"], timeout=30).ok
+        answer = self.csm.post(self.hsm + "/Inventory/EthernetInterfaces",
+                               json={"MACAddress": bmc["macs"][0], "ComponentID": node}, timeout=30)
+        assert answer.ok, answer.text
+        endpoint = self.endpoint(node, bmc)
+        assert self.csm.put(self.hsm + "/Inventory/RedfishEndpoints/" + endpoint["ID"], json=endpoint, timeout=30).ok
+        answer = self.lab.api("smd", "PUT", "/Inventory/RedfishEndpoints/" + endpoint["ID"], json=endpoint)
+        assert answer.status_code == 200, answer.text
+
+    def history(self, side, node):
+        """The latest ``last_epoch`` of ``node``'s boot script on one side's BSS (0: never)."""
+        url = self.lab.url("bss") if side == "openchami" else self.info["bss_url"] + "/boot/v1"
+        answer = requests.get(url + "/endpoint-history", params={"name": node, "endpoint": "bootscript"}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return max([0] + [item["last_epoch"] for item in answer.json() or []])
+
+
+@pytest.fixture(scope="module")
+def powered(migration):
+    """The node-boot simulator up; three nodes played by BMCs 1-3, powered off; the fail file empty."""
+    lab = migration["lab"]
+    lab.lab.up(csm=True, slurm=True, nodeboot=True)  # idempotent; (re)starts nodeboot and the BMCs' notifications
+    state = json.loads((lab.state / "lab.json").read_text(encoding="utf-8"))
+    bmcs = [b for b in state["bmcs"] if b["kind"] == "bmc"][:POWERED]
+    assert len(bmcs) == POWERED, state["bmcs"]
+    taken = {n[:n.rindex("n")] for n in migration["nodes"]}
+    nodes = []
+    for item in migration["layout_all"]:
+        bmc_name = item["xname"][:item["xname"].rindex("n")]
+        if bmc_name not in taken and item["xname"] not in migration["nodes"]:
+            taken.add(bmc_name)
+            nodes.append(item["xname"])
+    nodes = nodes[:POWERED]
+    played = Played(migration)
+    for node, bmc in zip(nodes, bmcs):
+        played.play(node, bmc)
+    fail_file = Path(state["nodeboot"]["fail_file"])
+    fail_file.write_text("", encoding="utf-8")
+    # the nodes run under CSM, as nodes to be migrated do: powered on at their BMCs, booted from CSM's BSS
+    boots_file = Path(state["nodeboot"]["boots_file"])
+    seen = len(boots_file.read_text().splitlines()) if boots_file.exists() else 0
+    for bmc in bmcs:
+        system = f"{bmc['url']}/redfish/v1/Systems/{bmc['system_uuid']}"
+        access = {"timeout": 30, "verify": lab.env["LAB_BMC_CA_BUNDLE"],
+                  "auth": (lab.env["LAB_BMC_USER"], lab.env["LAB_BMC_PASSWORD"])}
+        power = requests.get(system, **access).json()["PowerState"]
+        answer = requests.post(system + "/Actions/ComputerSystem.Reset",
+                               json={"ResetType": "ForceRestart" if power == "On" else "On"}, **access)
+        assert answer.status_code in (200, 202, 204), answer.text
+    while True:  # each BMC applies the power-on 1 to 11 s later (sushy), then the node boots
+        booted = {json.loads(line)["xname"]: json.loads(line) for line in boots_file.read_text().splitlines()[seen:]} \
+            if boots_file.exists() else {}
+        if set(nodes) <= set(booted):
+            break
+        time.sleep(0.2)
+    assert {n: (booted[n]["dhcp"], booted[n]["outcome"]) for n in nodes} == {n: ("csm", "booted") for n in nodes}
+    yield {"nodes": nodes, "bmcs": bmcs, "played": played, "fail_file": fail_file, "boots_file": boots_file}
+    fail_file.write_text("", encoding="utf-8")
+
+
+def test_power_cycle_boot_check_health_command_and_rollback_back_into_csm(migration, powered):
+    """One wave of three nodes played by lab BMCs, power cycled through PCS (lab/pcs.py): the first boots from
+    OpenCHAMI's BSS and is migrated; the second cannot boot OpenCHAMI's image (the fail file lists it for that side):
+    it fetches nothing, fails its verify step and is rolled back, power cycled back and boots from CSM's BSS again;
+    the third boots but the health command finds it unhealthy: rolled back the same way."""
+    lab, info, played = migration["lab"], migration["info"], powered["played"]
+    good, unbootable, unhealthy = nodes = powered["nodes"]
+    powered["fail_file"].write_text(f"# the test: cannot boot OpenCHAMI's image\n{unbootable} openchami\n",
+                                    encoding="utf-8")
+    work = migration["work"]
+    health_seen = work / "health-stdin.json"
+    health = work / "health.py"
+    health.write_text("import json, sys\n"
+                      f"nodes = json.load(sys.stdin)\nopen({str(health_seen)!r}, 'w').write(json.dumps(nodes))\n"
+                      f"print(json.dumps({{n['xname']: 'the test says its GPU is missing' for n in nodes "
+                      f"if n['xname'] == {unhealthy!r}}}))\n", encoding="utf-8")
+    csm_before = csm_dump(info)
+    history_before = {n: {side: played.history(side, n) for side in ("csm", "openchami")} for n in nodes}
+    boots_seen = len(powered["boots_file"].read_text().splitlines()) if powered["boots_file"].exists() else 0
+    pcs_before = {t["transitionID"] for t in lab.api("pcs", "GET", "/transitions").json()["transitions"]}
+
+    result, output = run(migration, node_migration_nodes=nodes, node_migration_waves=[POWERED],
+                         node_migration_power_state="hard-restart", node_migration_boot_timeout=20,
+                         node_migration_health_command=[sys.executable, str(health)],
+                         node_migration_network_tasks="", node_migration_verify_tasks="",
+                         node_migration_ledger_dir=str(work / "ledger-powered"))
+    assert result.returncode != 0, output[-4000:]
+    assert (f"2 node(s) not migrated (stopped: more than 20% failed): {unbootable}: verify: did not fetch its boot "
+            "script from OpenCHAMI's BSS "
+            f"within 20 s of the power cycle; {unhealthy}: health: the test says its GPU is missing") in output, \
+        output[-4000:]
+
+    # one transition of PCS for the batch, one for the rollback of the two
+    transitions = [t for t in lab.api("pcs", "GET", "/transitions").json()["transitions"]
+                   if t["transitionID"] not in pcs_before]
+    assert len(transitions) == 2, transitions
+    # the health command ran once, for the two nodes that had booted from OpenCHAMI
+    assert sorted(n["xname"] for n in json.loads(health_seen.read_text())) == sorted([good, unhealthy])
+
+    # what the nodes did (the simulator's log) and what both BSSes recorded
+    boots = [json.loads(line) for line in powered["boots_file"].read_text().splitlines()[boots_seen:]]
+    by_node = {n: [(b["dhcp"], b["outcome"]) for b in boots if b["xname"] == n] for n in nodes}
+    assert by_node[good] == [("openchami", "booted")], boots
+    assert by_node[unbootable] == [("openchami", "failed (listed)"), ("csm", "booted")], boots
+    assert by_node[unhealthy] == [("openchami", "booted"), ("csm", "booted")], boots
+    after = {n: {side: played.history(side, n) for side in ("csm", "openchami")} for n in nodes}
+    assert after[good]["openchami"] > history_before[good]["openchami"]
+    assert after[good]["csm"] == history_before[good]["csm"]
+    assert after[unbootable]["openchami"] == history_before[unbootable]["openchami"]
+    assert after[unbootable]["csm"] > history_before[unbootable]["csm"]
+    assert after[unhealthy]["csm"] > after[unhealthy]["openchami"] > history_before[unhealthy]["openchami"]
+
+    # the ledger: what failed, what was restored, which BSS served each node
+    ledger = {p.stem: json.loads(p.read_text()) for p in (work / "ledger-powered" / "nodes").glob("*.json")}
+    assert {n: r["outcome"] for n, r in ledger.items()} == \
+        {good: "migrated", unbootable: "rolled_back", unhealthy: "rolled_back"}
+    assert ledger[good]["before"]["boot_before"] == history_before[good]
+    assert ledger[good]["after"]["openchami"]["last_boot"] == after[good]["openchami"]
+    assert "power_cycled" in [h["step"] for h in ledger[good]["history"]]
+    mac = dict(zip(nodes, (b["macs"][0] for b in powered["bmcs"])))
+    for node in (unbootable, unhealthy):
+        record = ledger[node]
+        assert record["after"]["owner"] == "csm"
+        assert record["after"]["csm"]["last_boot"] == after[node]["csm"]
+        assert record["after"]["csm"]["macs"] == [mac[node]]
+        assert record["after"]["openchami"] == {"boot_config": False, "macs": [],
+                                                "last_boot": after[node]["openchami"]}
+    assert ledger[unbootable]["error"].startswith("verify: did not fetch its boot script from OpenCHAMI's BSS")
+    assert ledger[unhealthy]["error"] == "health: the test says its GPU is missing"
+
+    # CSM: the good node released, the two others exactly as before; OpenCHAMI: only the good node's entries
+    csm_after = csm_dump(info)
+    for node in (unbootable, unhealthy):
+        assert per_node(csm_after, node) == per_node(csm_before, node)
+    assert not per_node(csm_after, good)["interfaces"]
+    oc = openchami_dump(lab)
+    assert [c["ID"] for c in oc["components"] if c["ID"] in nodes] == [good]
+    assert [i["ComponentID"] for i in oc["interfaces"] if i["ComponentID"] in nodes] == [good]
+    assert sorted(h for b in oc["bss"] for h in b.get("hosts") or [] if h in nodes) == [good]
+    # Slurm: all three resumed (the two rolled back ones too, back under CSM)
+    sname = migration["slurm_name"]
+    states = slurm_wait(migration["slurm_env"], lambda s: all(s[sname[n]][0] == "idle" for n in nodes))
+    assert {n: states[sname[n]] for n in nodes} == {n: ("idle", "none") for n in nodes}

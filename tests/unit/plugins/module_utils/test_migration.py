@@ -169,3 +169,51 @@ def test_report_counts_timeline_failures_and_chart(tmp_path):
     assert "<polyline" in page and "&lt;script&gt;" in page and "<script>" not in page
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # self-contained: nothing fetched
     assert "no node migrated" in migration_report.svg_chart([(0.0, 0)])
+
+
+# ------------------------------------------------------------------------------------------------ verify
+def test_latest_boots_takes_the_largest_epoch_per_node():
+    from ansible_collections.cscs.openchami.plugins.module_utils import boot
+    rows = [{"name": "x1000c0s0b0n0", "endpoint": "bootscript", "last_epoch": 5},
+            {"name": "X1000C0S0B0N0", "endpoint": "bootscript", "last_epoch": 9},
+            {"name": "02:00:00:00:00:01", "endpoint": "bootscript", "last_epoch": 7},
+            {"name": "x1000c0s0b0n1", "endpoint": "bootscript", "last_epoch": 3}]
+    assert boot.latest_boots(rows) == {"x1000c0s0b0n0": 9, "x1000c0s0b0n1": 3}
+    assert boot.latest_boots(None) == {}
+
+
+def _seen(csm, openchami, name="x1000c0s0b0n0"):
+    return {"xname": name, "csm": {"last_boot": csm}, "openchami": {"last_boot": openchami}}
+
+
+def test_boot_failures_name_the_side_that_served_the_node():
+    base = {"x1000c0s0b0n0": {"csm": 10, "openchami": 0}}
+    assert migration.boot_failures([_seen(10, 20)], base, "openchami", 60) == {}
+    assert migration.boot_failures([_seen(30, 0)], base, "openchami", 60) == {
+        "x1000c0s0b0n0": "booted from CSM's BSS after the power cycle, not from OpenCHAMI's"}
+    assert migration.boot_failures([_seen(10, 0)], base, "openchami", 60) == {
+        "x1000c0s0b0n0": "did not fetch its boot script from OpenCHAMI's BSS within 60 s of the power cycle"}
+    # a wait is over for a node that booted from either side; a node without a baseline counts from 0
+    assert migration.boot_failures([_seen(30, 0)], base, "openchami", 60, pending=True) == {}
+    assert migration.boot_failures([_seen(0, 0, "x1000c0s0b0n1")], base, "csm", 5, pending=True) == {
+        "x1000c0s0b0n1": "did not fetch its boot script from CSM's BSS within 5 s of the power cycle"}
+    assert migration.boot_failures([_seen(11, 0)], base, "csm", 5) == {}
+
+
+@pytest.mark.parametrize("result, expected", [
+    ({"rc": 0, "stdout": ""}, {}),
+    ({"rc": 0, "stdout": "{}"}, {}),
+    ({"rc": 0, "stdout": '{"X1000C0S0B0N1": "no GPU", "x9000c0s0b0n0": "not ours", "bad": "x"}'},
+     {"x1000c0s0b0n1": "health: no GPU"}),
+    ({"rc": 0, "stdout": "all fine"}, "health: the command's output is not a JSON object (xname -> reason): all fine"),
+    ({"rc": 0, "stdout": "[1]"}, "health: the command's output is not a JSON object (xname -> reason): [1]"),
+    ({"rc": 3, "stdout": "{}", "stderr": "checking\nssh: connect refused"}, "health: the command exited 3: ssh: connect refused"),
+    ({"rc": 2, "msg": "[Errno 2] No such file or directory: b'/no/such'"},
+     "health: the command exited 2: [Errno 2] No such file or directory: b'/no/such'"),
+    ({"skipped": True}, {}),
+])
+def test_health_failures_follow_the_contract(result, expected):
+    names = ["x1000c0s0b0n0", "x1000c0s0b0n1"]
+    if isinstance(expected, str):
+        expected = dict((n, expected) for n in names)
+    assert migration.health_failures(result, names) == expected
