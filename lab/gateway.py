@@ -61,8 +61,8 @@ class Handler(BaseHTTPRequestHandler):
                     headers["Authorization"] = "Bearer " + self.tokens.get(fresh)
                 if not hasattr(self.local, "session"):
                     self.local.session = requests.Session()
-                answer = self.local.session.request(self.command, self.upstream + self.path, headers=headers, data=body,
-                                              timeout=60, allow_redirects=False)
+                answer = self.local.session.request(self.command, self.upstream + self.path, headers=headers,
+                                                    data=body, timeout=60, allow_redirects=False)
                 if answer.status_code != 401 or not added:
                     break
         except (requests.RequestException, ValueError, KeyError) as exc:

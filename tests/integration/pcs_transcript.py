@@ -144,8 +144,8 @@ def differences(recorded, replayed):
         out.append("%d exchanges recorded, %d replayed" % (len(recorded), len(replayed)))
     for old, new in zip(normalise(recorded), normalise(replayed)):
         if (old["method"], old["path"]) != (new["method"], new["path"]):
-            out.append("out of step: recorded %s %s, replayed %s %s" % (old["method"], old["path"], new["method"],
-                                                                         new["path"]))
+            out.append("out of step: recorded %s %s, replayed %s %s" % (
+                old["method"], old["path"], new["method"], new["path"]))
             break
         if old["status"] != new["status"] or old["body"] != new["body"]:
             out.append("%s %s %s: recorded %s %s\n    replayed %s %s" % (
