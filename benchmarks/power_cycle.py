@@ -5,10 +5,14 @@
 Both work on the same sushy-tools BMCs of the lab (one node each, registered in the real SMD with
 redfish_discover first) in alternating rounds; each round is one ansible-playbook with two tasks (off, on)
 per path, timed from outside, and the nodes' power state is read back from the BMCs after each. The PCS is
-whatever the lab's ``pcs`` service is (the emulator, lab/pcs.py). The sushy fake driver applies a reset
-1 to 11 s after it is asked (at random), which bounds both paths from below.
+the lab's emulator (lab/pcs.py), or with ``--power-control-bin`` a real power-control built by hand (the lab
+runs it as its ``pcs``, see lab/README.md; the benchmark then waits until its hardware monitor has polled every
+node, as it acts only on those). The sushy fake driver applies a reset 1 to 11 s after it is asked (at
+random), which bounds both paths from below.
 
     .venv/bin/python benchmarks/power_cycle.py --bmcs 64 --rounds 3
+    .venv/bin/python benchmarks/power_cycle.py --bmcs 64 --rounds 3 --power-control-bin /path/to/power-control \
+        --power-control-migrations /path/to/power-control/migrations/postgres
 
 The lab is brought up with N BMCs (`lab up --services smd,pcs,bmcs --bmcs N`); `python -m lab up` afterwards
 goes back to the default four.
@@ -72,7 +76,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--bmcs", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
+    parser.add_argument("--power-control-bin", help="a real power-control as the lab's PCS (default: the emulator)")
+    parser.add_argument("--power-control-migrations", help="its migrations/postgres directory")
     args = parser.parse_args()
+    if args.power_control_bin:
+        os.environ.update(LAB_POWER_CONTROL_BIN=args.power_control_bin,
+                          LAB_POWER_CONTROL_MIGRATIONS=args.power_control_migrations or "")
+    else:
+        os.environ.pop("LAB_POWER_CONTROL_BIN", None)
     lab = Lab(out=lambda message: None)
     lab.up(services=["smd", "pcs", "bmcs"], bmcs=args.bmcs)
     state = json.loads((lab.state / "lab.json").read_text())
@@ -100,6 +111,14 @@ def main():
     run(playbook([{"cscs.openchami.redfish_discover": {
         "targets": [b["ip"] for b in bmcs], "xname_map": dict((b["ip"], xname(b["index"])) for b in bmcs)}}],
         defaults, work, "discover.yml"), lab_env, work)
+    pcs = state["urls"]["pcs"]
+    while True:  # until PCS has a power state for every node (a real one polls its BMCs every 30 s or so)
+        answer = requests.post(pcs + "/power-status", json={"xname": nodes}, timeout=60,
+                               headers={"Authorization": "Bearer " + env["ACCESS_TOKEN"]})
+        assert answer.status_code == 200, answer.text
+        if all(entry.get("powerState") in ("on", "off") for entry in answer.json()["status"]):
+            break
+        time.sleep(1)
     pcs_cycle = playbook([{"cscs.openchami.power": {"nodes": nodes, "state": "force-off", "wait_timeout": 300}},
                           {"cscs.openchami.power": {"nodes": nodes, "state": "on", "wait_timeout": 300}}],
                          defaults, work, "pcs.yml")
@@ -112,11 +131,13 @@ def main():
             times[name].append(run(path, lab_env, work))
             states = power_states(bmcs, info)
             assert states == ["On"] * len(bmcs), (name, states)
+            print("round %d, %s: %.1f s" % (_round + 1, name, times[name][-1]), flush=True)
     print("power cycle (off, then on) of %d lab nodes, one sushy BMC each; median of %d alternating rounds" % (
         len(bmcs), args.rounds))
     print("| path | median s | rounds s |")
     print("| --- | ---: | --- |")
-    print("| power through PCS (lab emulator), one transition per step | %.1f | %s |" % (
+    print("| power through PCS (%s), one transition per step | %.1f | %s |" % (
+        "real power-control" if args.power_control_bin else "lab emulator",
         statistics.median(times["pcs"]), " ".join("%.1f" % t for t in times["pcs"])))
     print("| redfish_power through SMD to the BMCs | %.1f | %s |" % (
         statistics.median(times["redfish"]), " ".join("%.1f" % t for t in times["redfish"])))

@@ -22,13 +22,18 @@ What it follows of the real service (power-control v2.12.1, internal/domain/tran
 * the reset type is taken from the ResetType values SMD recorded for the node, with the same fallbacks
   (GracefulShutdown -> Off, GracefulRestart -> ForceRestart);
 * a BMC that does not answer fails its own tasks ("Failed to apply transition, <action>"), the others go on;
+* a node whose BMC has never answered since the service started is not in its component map: power status
+  "Component not found in component map.", transitions "Missing xname", left out of a status of all nodes
+  (the real one stores a node's power state only when it changes from the "undefined"/"unavailable" it starts
+  with, so a node that was never reached is never stored);
 * ``/power-status`` reports ``powerState`` on/off/undefined, ``managementState`` available/unavailable,
   ``error`` ("No response from target" for a dead BMC), ``supportedPowerTransitions`` derived from the
   reset types as the real one does, for the nodes asked for (all nodes SMD knows when none are named);
 * errors are RFC 7807 documents (``application/problem+json``).
 
 What differs: for a component SMD does not know, ``powerState``, ``managementState`` and ``lastUpdated`` are
-left out (the real one sends empty strings, which its spec does not allow);
+sent as the real one sends them (empty strings and null, which its spec does not allow); a status of all components lists the
+nodes only (the real one also lists the BMCs and chassis it can read);
 power states are read from the BMC when asked (the real one samples every 30 s and answers
 from its store), confirmation polls every second (the real one every 15 s), no SMD reservations,
 no power capping (snapshots and patches complete at once with an error per component), one process only.
@@ -255,7 +260,7 @@ class Transition:
             counts["un-supported" if task["taskStatus"] == "unsupported" else task["taskStatus"]] += 1
         out = {"transitionID": self.id, "operation": self.operation, "createTime": self.created,
                "automaticExpirationTime": self.expires, "transitionStatus": self.status, "taskCounts": counts}
-        if full:
+        if full and self.tasks:  # a transition of no component has no task list at all
             out["tasks"] = [dict(task) for task in self.tasks.values()]
         return out
 
@@ -271,27 +276,34 @@ class Service:  # pylint: disable=too-many-instance-attributes
         self.caps: dict[str, dict] = {}
         self.pool = ThreadPoolExecutor(max_workers=32)  # power-state reads
         self.workers = ThreadPoolExecutor(max_workers=workers)  # transition tasks, one node each
+        self.answered: set[str] = set()  # nodes whose BMC has answered since the start: the component map
 
     # ------------------------------------------------------------------ power status
     def _read_all(self, nodes: dict, names: list[str]) -> dict:
         def one(name):
             try:
-                return name, self.redfish.power_state(nodes[name]), "available", ""
+                state = self.redfish.power_state(nodes[name])
             except (requests.RequestException, RuntimeError, ValueError):
                 return name, "undefined", "unavailable", "No response from target"
+            with self.lock:
+                self.answered.add(name)
+            return name, state, "available", ""
         return {name: result for name, *result in self.pool.map(one, names)}
 
     def power_status(self, xnames: list[str], power_filter: str | None, mgmt_filter: str | None) -> dict:
         nodes = self.smd.nodes()
         names = [x.lower() for x in xnames] if xnames else sorted(nodes)
         states = self._read_all(nodes, [n for n in dict.fromkeys(names) if n in nodes])
+        if not xnames:
+            names = [name for name in names if name in self.answered]
         status = []
         stamp = now_iso()
         for name in names:
-            if name not in nodes:
-                error = "Component not found in component map." if XNAME.match(name) else "Invalid component name."
-                # the real one sends "" for both states and lastUpdated, which its own spec does not allow: left out
-                status.append({"xname": name, "error": error, "supportedPowerTransitions": []})
+            if name not in nodes or name not in self.answered:
+                # as the real one sends it ("" and null, which its own spec does not allow), filters not applied
+                status.append({"xname": name, "powerState": "", "managementState": "",
+                               "error": "Component not found in component map.", "supportedPowerTransitions": None,
+                               "lastUpdated": ""})
                 continue
             power, mgmt, error = states[name]
             if (power_filter and power != power_filter) or (mgmt_filter and mgmt != mgmt_filter):
@@ -326,9 +338,10 @@ class Service:  # pylint: disable=too-many-instance-attributes
             for xname in todo:
                 self._set(transition, xname, "failed", "Failed to achieve transition", "Error retrieving HSM data")
             todo, nodes = [], {}
-        for xname in [x for x in todo if x not in nodes]:
+        self._read_all(nodes, [x for x in todo if x in nodes and x not in self.answered])
+        for xname in [x for x in todo if x not in nodes or x not in self.answered]:
             self._set(transition, xname, "failed", "Failed to achieve transition", "Missing xname")
-        todo = [x for x in todo if x in nodes]
+        todo = [x for x in todo if x in nodes and x in self.answered]
         if todo:
             list(self.workers.map(lambda x: self._one(transition, x, nodes[x]), todo))
         with self.lock:
@@ -430,7 +443,7 @@ class Service:  # pylint: disable=too-many-instance-attributes
         with self.lock:
             transition = self.transitions.get(transition_id)
             if transition is None:
-                return 404, problem(404, "TransitionID does not exist")
+                return 404, problem(404, "transition does not exist")
             if transition.status in ("completed", "aborted"):
                 return 400, problem(400, "Transition is already finished and cannot be aborted.")
             transition.abort = True
@@ -498,7 +511,7 @@ class Handler(BaseHTTPRequestHandler):
                                     "TaskRunner": "local mode"})
         why = self.jwks.check(self.headers.get("Authorization"))
         if why:
-            data = b"Unauthorized\n"
+            data = (why + "\n").encode()
             self.send_response(401)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -531,17 +544,19 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"transitions": views})
         if path.startswith("/transitions/") and method in ("GET", "DELETE"):
             ident = path.split("/", 2)[2]
+            if len(ident) not in (32, 36, 38, 45):  # the forms Go's uuid.Parse takes, and its words
+                return self._send(400, problem(400, "invalid UUID length: %d" % len(ident)))
             try:
                 ident = str(uuid.UUID(ident))
-            except ValueError as exc:
-                return self._send(400, problem(400, str(exc)))
+            except ValueError:
+                return self._send(400, problem(400, "invalid UUID format"))
             if method == "DELETE":
                 return self._send(*service.abort(ident))
             with service.lock:
                 transition = service.transitions.get(ident)
                 view = transition.view() if transition else None
             if view is None:
-                return self._send(404, problem(404, "TransitionID does not exist"))
+                return self._send(404, problem(404, "transition does not exist"))
             return self._send(200, view)
         if path == "/power-status" and method in ("GET", "POST"):
             if method == "POST":
@@ -559,6 +574,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(400, problem(400, "invalid powerStateFilter type: " + power))
             if mgmt and mgmt.lower() not in ("available", "unavailable"):
                 return self._send(400, problem(400, "invalid ManagementStateFilter type: " + mgmt))
+            invalid = [str(x) for x in xnames if not XNAME.match(str(x).lower())]
+            if invalid:  # a comma-separated list is one (invalid) xname, as for the real one
+                return self._send(400, problem(400, "invalid xnames detected: " + " ".join(invalid)))
             try:
                 answer = service.power_status(xnames, power and power.lower(), mgmt and mgmt.lower())
             except requests.RequestException as exc:

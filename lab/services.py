@@ -35,6 +35,7 @@ import yaml
 from lab import authserver as labauth
 from lab import bmc as labbmc
 from lab import csm as labcsm
+from lab import gateway as labgateway
 from lab import build as labbuild
 from lab import jwt as labjwt
 from lab import nodeboot as labnodeboot
@@ -71,6 +72,7 @@ DEFAULT_PORTS = {
     "metadata-service": 27774,  # lab/metadata_service.py, the metadata-service emulator
     "s3": 27773,  # versitygw (posix backend over lab-state/s3/data): the image inventory and boot artifacts
     "tokensmith": 27771,  # TokenSmith (OpenCHAMI v0.2's token service): the JWKS every lab service checks
+    "smd-gateway": 27772,  # lab/gateway.py: SMD for a real power-control, with the service token it does not send
 }
 # services `lab up` can start, in start order; "bmcs" and "mockups" are the emulated BMCs
 SERVICES = ("smd", "smd2", "bss", "cloud-init", "boot-service", "pcs", "power-control", "metadata-service", "s3")
@@ -89,6 +91,7 @@ READY_TIMEOUT = 90
 S3_REGION = "us-east-1"
 S3_BUCKET = "boot-images"  # the bucket `up` creates (OpenCHAMI's name for its boot artifacts)
 PCS_INNER_PORT = 28007  # power-control listens on ":28007" (every interface, no flag): lab/netns.py isolates it
+PCS_DB = ("pcs", "pcs", "pcsdb")  # a real power-control's PostgreSQL store (user, password, database)
 
 
 def port_of(name: str) -> int:
@@ -376,25 +379,55 @@ class Lab:
                     "GET /health", url, (HOST, port), entry.version, prepare=prepare)
 
     def _real_power_control(self, binary: Path, port: int, url: str) -> Proc:
-        if not os.access(binary, os.X_OK):
-            raise LabError(f"LAB_POWER_CONTROL_BIN={binary} is not an executable power-control binary")
-        # out of its namespace it reaches SMD, the token endpoint, the JWKS and the BMCs (443) at their lab addresses
-        forward = sorted({443} | {self.ports[name] for name in ("smd", "auth", "tokensmith")})
+        """A real power-control (``$LAB_POWER_CONTROL_BIN``, built by hand) as the lab's pcs; see lab/README.md.
+
+        Its store is the lab's PostgreSQL (``init-postgres`` with ``$LAB_POWER_CONTROL_MIGRATIONS``, emptied at
+        every start as its memory store would be): its memory store truncates every task message to "...".
+        It reaches SMD through the lab gateway (its reservation client sends SMD no token).
+        """
+        migrations = Path(os.environ.get("LAB_POWER_CONTROL_MIGRATIONS") or "")
+        steps = len(list(migrations.glob("*.up.sql")))
+        if not os.access(binary, os.X_OK) or not steps:
+            raise LabError(f"LAB_POWER_CONTROL_BIN={binary} must be an executable power-control binary and "
+                           f"LAB_POWER_CONTROL_MIGRATIONS={migrations} its migrations/postgres directory")
+        user, password, database = PCS_DB
+        postgres = ["--postgres-host", HOST, "--postgres-port", str(self.ports["postgres"]), "--postgres-user", user,
+                    "--postgres-dbname", database, "--postgres-insecure"]
+        env = {"PCS_FAKE_VAULT_REDFISH_USER": BMC_USER, "PCS_FAKE_VAULT_REDFISH_PASSWORD": self.bmc_password,
+               "TRS_IMPLEMENTATION": "LOCAL", "STORAGE": "POSTGRES", "POSTGRES_PASSWORD": password,
+               "LOG_LEVEL": "INFO", "PCS_JWKS_URL": self.jwks_url, "PYTHONPATH": str(runtime.REPO_ROOT),
+               "PYTHONUNBUFFERED": "1"}
+
+        def prepare():
+            self.pg.psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            self.pg.ensure_database(user, password, database)
+            init = subprocess.run([str(binary), "init-postgres", "--schema-migrations", str(migrations), "--schema-step",
+                                   str(steps)] + postgres, env=self._env(env), capture_output=True,
+                                  text=True, timeout=120, check=False)
+            if init.returncode:
+                raise LabError(f"power-control init-postgres failed: {init.stderr[-2000:]}")
+        # out of its namespace it reaches the gateway to SMD, the token endpoint, the JWKS, PostgreSQL and the
+        # BMCs (443) at their lab addresses
+        forward = sorted({443} | {self.ports[name] for name in ("smd-gateway", "auth", "tokensmith", "postgres")})
         argv = [sys.executable, "-m", "lab.netns", "--listen", f"{HOST}:{port}", "--inner-port", str(PCS_INNER_PORT),
                 "--sockets", str(self.state / "pcs-netns"), "--forward", ",".join(map(str, forward)), "--",
-                # --hsmlock-enabled=false: with it on, reserving the components at SMD fails ("missing bearer
-                # token": no token sent) and v2.12.1 then dereferences a nil error (transitions.go:582) and dies.
-                # Even so its transitions fail here ("Unable to reserve component"): see lab/README.md
-                str(binary), "--fake-vault-enabled", "--hsmlock-enabled=false", "--sms-server", self.url("smd"),
-                "--jwks-url", self.jwks_url,
+                str(binary), "--fake-vault-enabled", "--sms-server", self.url("smd-gateway"), "--jwks-url", self.jwks_url,
                 "--oauth2-client-id", "lab", "--oauth2-client-secret", "lab", "--oauth2-token-url", self.token_url,
-                "--oauth2-scopes", "smd.read,smd.write"]
-        env = {"PCS_FAKE_VAULT_REDFISH_USER": BMC_USER, "PCS_FAKE_VAULT_REDFISH_PASSWORD": self.bmc_password,
-               "TRS_IMPLEMENTATION": "LOCAL", "STORAGE": "MEMORY", "LOG_LEVEL": "INFO", "PCS_JWKS_URL": self.jwks_url,
-               "PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}
+                "--oauth2-scopes", "smd.read,smd.write"] + postgres
         return Proc("pcs", argv, self._env(env), runtime.REPO_ROOT,
                     lambda: runtime.http_ok(url + "/readiness", (204,)), "GET /readiness", url, (HOST, port),
-                    "real " + binary.name)
+                    "real " + binary.name, prepare=prepare)
+
+    def _smd_gateway(self) -> Proc:
+        """lab/gateway.py in front of SMD, for a real power-control: adds the lab's service token where none is sent."""
+        port = self.ports["smd-gateway"]
+        url = self.url("smd-gateway")
+        code = hashlib.sha256(Path(labgateway.__file__).read_bytes()).hexdigest()[:12]
+        argv = [sys.executable, "-m", "lab.gateway", "--listen", f"{HOST}:{port}", "--upstream", self.url("smd"),
+                "--token-url", self.token_url, "--rev", code]
+        return Proc("smd-gateway", argv, self._env({"PYTHONPATH": str(runtime.REPO_ROOT), "PYTHONUNBUFFERED": "1"}),
+                    runtime.REPO_ROOT, lambda: runtime.http_ok(url + "/hsm/v2/service/ready"),
+                    "GET /hsm/v2/service/ready", url, (HOST, port), meta={"ready_url": url + "/hsm/v2/service/ready"})
 
     @property
     def bmc_password(self) -> str:
@@ -579,6 +612,8 @@ class Lab:
                  "pcs": self._pcs, "power-control": self._power_control,
                  "metadata-service": self._metadata_service, "s3": self._s3}
         wave = [later[name]() for name in names if name in later]
+        if "pcs" in names and os.environ.get("LAB_POWER_CONTROL_BIN"):
+            wave.append(self._smd_gateway())
         wave += [self._bmc(index) for index in range(1, bmcs + 1)]
         # a mockup's address depends only on its name (its place in the catalog), not on what else runs
         numbers = {name: number for number, name in enumerate(sorted(catalog), start=1)}
@@ -918,7 +953,7 @@ class Lab:
         checks = {"smd": "/hsm/v2/service/ready", "smd2": "/hsm/v2/service/ready", "bss": "/boot/v1/service/status",
                   "cloud-init": "/version", "boot-service": "/health", "power-control": "/readiness", "pcs": "/readiness",
                   "auth": "/health", "nodeboot": "/health", "metadata-service": "/health",
-                  "tokensmith": "/health", "s3": "/health"}
+                  "tokensmith": "/health", "s3": "/health", "smd-gateway": "/hsm/v2/service/ready"}
         for name in [name for name in expected if name != "postgres"] + [name for name in recs if name not in expected]:
             record = recs.get(name)
             if not record:
