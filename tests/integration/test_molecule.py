@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab import build as labbuild
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
 SCENARIOS = REPO_ROOT / "extensions" / "molecule"
@@ -29,7 +31,6 @@ def scenarios() -> list[str]:
 # instead. A new role not named here fails this test until it has a scenario.
 NO_SCENARIO_YET = {
     "node_migration": "tests/integration/test_node_migration.py (needs the lab's CSM side and Slurm)",
-    "image_build": "tests/integration/test_image.py (builds a real image with debootstrap)",
 }
 
 
@@ -50,8 +51,10 @@ def sequence(name: str) -> list[str]:
 def test_scenario_passes_against_the_lab(lab, tmp_path, name):
     """Each scenario found under extensions/molecule/ (a new role's is picked up without editing this file)."""
     env = lab.ansible_env()
-    # molecule's own state (and anything it writes under ~) stays in this run's directory
-    env.update({"HOME": str(tmp_path), "NO_COLOR": "1", "LAB_INVENTORY_DIR": str(lab.inventory_file().parent)})
+    # molecule's own state (and anything it writes under ~) stays in this run's directory; image_build's downloads
+    # go to the lab's cache (LAB_CACHE), which test_image.py shares
+    env.update({"HOME": str(tmp_path), "NO_COLOR": "1", "LAB_INVENTORY_DIR": str(lab.inventory_file().parent),
+                "LAB_CACHE": str(labbuild.cache_root())})
     result = subprocess.run([str(BIN_DIR / "molecule"), "test", "--scenario-name", name], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, check=False)
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
