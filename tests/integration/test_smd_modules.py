@@ -9,12 +9,12 @@ import json
 import os
 import re
 import signal
-import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import show_task, shown  # pylint: disable=import-error
 from killing_proxy import KillingProxy
 from lab import postgres, runtime
 
@@ -41,12 +41,10 @@ def dump(lab):
 
 def run_task(lab, module, args, check=False, diff=False, env=None):
     """Run one task of ``module`` with real ansible-playbook; return its registered result and the process."""
-    result_file = lab.state / "tmp" / ("result-%s.json" % uuid.uuid4().hex)
     playbook = [{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "under test", "cscs.openchami." + module: args, "register": "out", "ignore_errors": True,
          "check_mode": check, "diff": diff},
-        {"ansible.builtin.copy": {"content": "{{ out | to_json }}", "dest": str(result_file), "mode": "0600"},
-         "check_mode": False},
+        show_task("out"),
     ]}]
     saved = dict(lab.env)
     lab.env.update(env or {})
@@ -55,9 +53,8 @@ def run_task(lab, module, args, check=False, diff=False, env=None):
     finally:
         lab.env.clear()
         lab.env.update(saved)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    result = json.loads(result_file.read_text())
-    result_file.unlink()
+    result = shown(proc.stdout)
+    assert proc.returncode == 0 and result is not None, proc.stdout[-3000:] + proc.stderr[-2000:]
     return result, proc
 
 
