@@ -121,8 +121,3 @@ def _boot_order_step(module, bmc, system):
             raise redfish.BmcError("the BMC accepted the boot order but reads back %s" % after["BootOrder"])
         return {"after": after}
     return resource.act(before, {"BootOrder": order}, module.check_mode, write, method="boot_order")
-
-
-def exit_with_results(module, results):
-    """The old name of :meth:`common.OpenCHAMIModule.exit_actions`."""
-    module.exit_actions(results)

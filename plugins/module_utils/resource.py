@@ -77,26 +77,6 @@ def _hashable(value):
     return value
 
 
-def validate(items, checks):
-    """Run ``checks`` {field: callable} on every item; raise one ValidationError listing all failures.
-
-    A check raises ValueError (message naming the value) or returns the normalised
-    value, which replaces the field. ``items`` is changed in place.
-    """
-    errors = []
-    for index, item in enumerate(items):
-        for field, check in checks.items():
-            if item.get(field) is None:
-                continue
-            try:
-                item[field] = check(item[field])
-            except ValueError as exc:
-                errors.append("item %d field %s: %s" % (index, field, exc))
-    if errors:
-        raise ValidationError(errors)
-    return items
-
-
 # ---------------------------------------------------------------- the plan
 
 class Change:

@@ -81,20 +81,6 @@ def test_normalize_mac_forms_and_errors():
         r.normalize_mac(12)
 
 
-def test_validate_collects_every_error_and_normalises():
-    items = [{"MAC": "AA-BB-CC-DD-EE-01", "IP": "10.0.0.1"}, {"MAC": "zz", "IP": "10.0.0.300"}, {"MAC": "bad"}]
-    with pytest.raises(r.ValidationError) as err:
-        r.validate(items, {"MAC": r.normalize_mac, "IP": r.normalize_ip})
-    assert err.value.errors == [
-        "item 1 field MAC: invalid MAC address 'zz'",
-        "item 1 field IP: invalid IP address '10.0.0.300'",
-        "item 2 field MAC: invalid MAC address 'bad'",
-    ]
-    assert str(err.value).startswith("invalid input, nothing was changed: ")
-    good = r.validate([{"MAC": "AA-BB-CC-DD-EE-01"}], {"MAC": r.normalize_mac})
-    assert good == [{"MAC": "aa:bb:cc:dd:ee:01"}]
-
-
 def test_duplicate_identity_in_desired_is_rejected():
     with pytest.raises(r.ValidationError, match="x1 appears more than once"):
         r.plan([{"ID": "x1"}, {"ID": "x1"}], [], "ID")
