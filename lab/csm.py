@@ -358,6 +358,22 @@ class CsmSide:
         session.headers["Authorization"] = "Bearer " + self.token()
         return session
 
+    def refresh_bss(self, macs: dict) -> None:
+        """Make CSM's BSS re-read HSM until its copy holds every node of ``macs`` ({xname: MAC}) with that MAC and an
+        enabled endpoint. BSS serves boot scripts from its own copy of HSM's state, which HSM's notifications refresh
+        in the background; ``POST /boot/v1/hosts`` refreshes it at once, but at most once a second (BSS keeps the time
+        of its last read in seconds), so a change made in the same second as the last read needs another."""
+        url = self.url("csm-bss") + "/boot/v1"
+        while True:
+            answer = requests.post(url + "/hosts", timeout=30)
+            if answer.status_code != 204:
+                raise RuntimeError("CSM's BSS refused POST /hosts: %s %s" % (answer.status_code, answer.text))
+            known = dict((c.get("ID"), c) for c in requests.get(url + "/dumpstate", timeout=30).json()["Components"])
+            if all(xname in known and known[xname].get("EndpointEnabled")
+                   and mac.lower() in [m.lower() for m in known[xname].get("MAC") or []] for xname, mac in macs.items()):
+                return
+            time.sleep(0.5)
+
     def seed_if_empty(self) -> int:
         session = self._session()
         hsm = self.gateway + "/apis/smd/hsm/v2"

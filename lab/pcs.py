@@ -444,8 +444,12 @@ class Service:  # pylint: disable=too-many-instance-attributes
             transition = self.transitions.get(transition_id)
             if transition is None:
                 return 404, problem(404, "transition does not exist")
-            if transition.status in ("completed", "aborted"):
+            # as power-control v2.12.1 (domain.AbortTransitionID): a completed transition cannot be aborted, an
+            # aborted one accepts the abort again
+            if transition.status == "completed":
                 return 400, problem(400, "Transition is already finished and cannot be aborted.")
+            if transition.status == "aborted":
+                return 202, {"abortStatus": "Accepted - abort initiated"}
             transition.abort = True
             transition.status = "abort-signaled"
         return 202, {"abortStatus": "Accepted - abort initiated"}

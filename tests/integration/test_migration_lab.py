@@ -268,6 +268,7 @@ def test_boot_simulator_follows_the_mac(boot):
                          timeout=30).ok
     endpoint = boot.endpoint(bmc)
     assert boot.csm.put(boot.hsm + "/Inventory/RedfishEndpoints/" + endpoint["ID"], json=endpoint, timeout=30).ok
+    boot.csm_side.refresh_bss({NODE: mac})  # CSM's BSS serves from its own copy of HSM's state
     csm_before, openchami_before = boot.history("csm"), boot.history("openchami")
     record = boot.power_cycle(bmc)
     assert (record["dhcp"], record["xname"], record["outcome"]) == ("csm", NODE, "booted"), record

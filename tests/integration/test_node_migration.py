@@ -345,6 +345,8 @@ def powered(migration):
     played = Played(migration)
     for node, bmc in zip(nodes, bmcs):
         played.play(node, bmc)
+    # CSM's BSS serves from its own copy of HSM's state: the nodes' first boots must not find their old MACs there
+    labcsm.CsmSide(lab.lab).refresh_bss(dict((node, bmc["macs"][0]) for node, bmc in zip(nodes, bmcs)))
     fail_file = Path(state["nodeboot"]["fail_file"])
     fail_file.write_text("", encoding="utf-8")
     # the nodes run under CSM, as nodes to be migrated do: powered on at their BMCs, booted from CSM's BSS
