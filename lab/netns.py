@@ -52,7 +52,10 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
 
 
 def _join(a: socket.socket, b: socket.socket) -> None:
-    """Copy both ways until both sides have closed, then close both."""
+    """Copy both ways until both sides have closed, then close both. No timeout while copying: a connection may stay
+    idle for long (a database pool's), and a relay that closed it would fail the program's next use of it."""
+    a.settimeout(None)
+    b.settimeout(None)
     back = threading.Thread(target=_pipe, args=(b, a), daemon=True)
     back.start()
     _pipe(a, b)

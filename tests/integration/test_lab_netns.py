@@ -78,3 +78,41 @@ def test_two_programs_on_the_same_fixed_port_each_reached_at_their_own_address(t
             proc.wait()
         host.terminate()
         host.wait()
+
+
+def test_an_idle_connection_through_the_relay_stays_open(tmp_path):
+    """A connection may stay idle longer than the relay's connect timeout (30 s; a database pool's does) and still
+    carry data afterwards: the relay used to close it, and power-control's next database ping failed."""
+    echo = [sys.executable, "-c", (
+        "import socket, threading\n"
+        "server = socket.create_server(('0.0.0.0', 28007))\n"
+        "def serve(conn):\n"
+        "    while True:\n"
+        "        data = conn.recv(1024)\n"
+        "        if not data:\n"
+        "            return\n"
+        "        conn.sendall(data)\n"
+        "while True:\n"
+        "    threading.Thread(target=serve, args=(server.accept()[0],), daemon=True).start()\n")]
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "lab.netns", "--listen", f"127.0.0.1:{port}", "--inner-port", "28007",
+                             "--sockets", str(tmp_path / "sockets"), "--forward", "", "--"] + echo, cwd=REPO)
+    try:
+        while True:
+            assert proc.poll() is None, f"the relay ended with {proc.returncode}"
+            with socket.socket() as probe:
+                probe.settimeout(5)
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    probe.sendall(b"ready")
+                    if probe.recv(16) == b"ready":
+                        break
+            time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"before")
+            assert conn.recv(16) == b"before"
+            time.sleep(31)  # idle for longer than the relay's 30 s connect timeout
+            conn.sendall(b"after")
+            assert conn.recv(16) == b"after"
+    finally:
+        proc.terminate()
+        proc.wait()
