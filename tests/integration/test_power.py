@@ -116,6 +116,13 @@ class PowerLab:
 
     def set_power(self, state: str) -> None:
         """Every sushy node to ``state`` ("on"/"off") through PCS, read back from the BMCs."""
+        # PCS knows the nodes' power from its own polls of the BMCs (the real one caches it): first wait until it has
+        # seen what the BMCs say, since a test before may have changed it behind PCS's back (the Redfish fallback)
+        while True:
+            status = self.pcs("POST", "/power-status", json={"xname": self.nodes}).json()["status"]
+            if all(item.get("powerState") == self.sushy_power(item["xname"]).lower() for item in status):
+                break
+            time.sleep(1)
         done = self.transition("on" if state == "on" else "force-off", self.nodes)
         assert all(t["taskStatus"] == "succeeded" for t in done["tasks"]), done
         assert [self.sushy_power(x) for x in self.nodes] == [state.title()] * len(self.nodes)
