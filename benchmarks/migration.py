@@ -54,10 +54,7 @@ def lab_handle():
 def clean_openchami(handle):
     """Empty OpenCHAMI's SMD and BSS, as the tests do."""
     handle.clean_smd()
-    bss = handle.api("bss", "GET", "/bootparameters").json() or []
-    hosts = sorted({h for b in bss for h in b.get("hosts") or []})
-    if hosts:
-        handle.api("bss", "DELETE", "/bootparameters", json={"hosts": hosts}).raise_for_status()
+    handle.clean_bss()
 
 
 def run(handle, nodes, waves, workdir, extra=None):

@@ -16,12 +16,11 @@ restart), the node boots as on a real machine:
    BSS records a served script in its ``endpoint-history`` (``?name=<xname>&endpoint=bootscript``): that is how a
    migration tells which system booted a node.
 
-Which key is asked: OpenCHAMI's BSS by ``mac`` (what coresmd's iPXE asks), then, if that answer has no kernel, by
-``name`` (the xname DHCP resolved). BSS v1.32.2 with its PostgreSQL store (the lab's, OpenCHAMI's) finds boot
-parameters by MAC only when they were stored under that MAC (``macs``), not under the xname (``hosts``, what
-``boot_config`` writes); the second request stands for a node whose iPXE asks by its name.
-``LAB_NODEBOOT_OPENCHAMI_BY`` (default ``mac,name``) sets the keys, tried in turn: ``mac`` or ``name`` alone asks
-only that one. CSM's BSS by ``name``: CSM's BSS (etcd store) resolves the MAC to the xname through HSM itself; the lab's
+Which key is asked: OpenCHAMI's BSS by ``mac`` (what coresmd's iPXE asks). BSS v1.32.2 with its PostgreSQL store
+(the lab's, OpenCHAMI's) finds boot parameters by MAC only when they were stored under that MAC (``macs``, which
+``boot_config`` writes with ``by_mac``), not under the xname (``hosts``). ``LAB_NODEBOOT_OPENCHAMI_BY`` (default
+``mac``) sets the keys, tried in turn while an answer has no kernel: ``name`` asks by the xname DHCP resolved (a
+node whose iPXE asks by its name), ``mac,name`` one then the other. CSM's BSS by ``name``: CSM's BSS (etcd store) resolves the MAC to the xname through HSM itself; the lab's
 csm-bss runs BSS's PostgreSQL store, which does not, so the simulator asks it by the xname HSM gives for the MAC.
 Either BSS renders the node's script only when SMD/HSM lists the node with an enabled ComponentEndpoint (a
 registered BMC).

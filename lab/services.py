@@ -454,7 +454,7 @@ class Lab:
         url = self.url("nodeboot")
         folder = self.state / "nodeboot"
         config = {"openchami": {"smd": self.url("smd") + "/hsm/v2", "bss": self.url("bss") + "/boot/v1",
-                                "by": os.environ.get("LAB_NODEBOOT_OPENCHAMI_BY") or "mac,name"},
+                                "by": os.environ.get("LAB_NODEBOOT_OPENCHAMI_BY") or "mac"},
                   "csm": None, "fail_file": str(folder / "fail"), "boots_file": str(folder / "boots.jsonl"),
                   "bmcs": {name: {"url": record["url"], "cafile": record["cafile"], "user": BMC_USER,
                                   "password": self.bmc_password}

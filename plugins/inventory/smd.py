@@ -271,6 +271,7 @@ def host_variables(comp, nics, labels, partition, sets, prefix):
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = "cscs.openchami.smd"
+    _groups = None  # (wanted name, made safe) -> group name, for one parse
 
     def verify_file(self, path):
         return super(InventoryModule, self).verify_file(path) and path.endswith((".smd.yml", ".smd.yaml"))
@@ -368,8 +369,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         compose, groups, keyed = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
         # templates see every variable, whatever host_vars says: compute the rest only when one is there
         templated = bool(compose or groups or keyed or (self.get_option("hostnames") == "template" and not legacy))
-        group_name = (lambda label: "grp_" + label) if legacy else to_safe_group_name
-        part_name = (lambda name: "prt_" + name) if legacy else (lambda name: to_safe_group_name("partition_" + name))
+        # SMD group and partition groups: the names ansible-smd-inventory gives them, or safe ones
+        label_prefix, part_prefix, safe = ("grp_", "prt_", False) if legacy else ("", "partition_", True)
         taken = {}
         for instance in sorted(data):
             found = data[instance]
@@ -410,9 +411,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 for key, value in hostvars.items():
                     self.inventory.set_variable(host, key, value)
                 for label in labels:
-                    self.inventory.add_child(self.inventory.add_group(group_name(label)), host)
+                    self.inventory.add_child(self._group_name(label_prefix + label, safe), host)
                 if partition:
-                    self.inventory.add_child(self.inventory.add_group(part_name(partition)), host)
+                    self.inventory.add_child(self._group_name(part_prefix + partition, safe), host)
                 if not legacy:
                     self._standard_groups(host, comp)
                 if templated:
@@ -458,7 +459,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if comp.get("State"):
             pairs.append("state_" + comp["State"])
         for name in pairs:
-            self.inventory.add_child(self.inventory.add_group(to_safe_group_name(name.lower())), host)
+            self.inventory.add_child(self._group_name(name.lower()), host)
+
+    def _group_name(self, wanted, safe=True):
+        """The group for ``wanted`` (made safe unless not ``safe``), added on first use, then remembered: most
+        hosts share their groups, and making a name safe costs more than the rest of adding a host to it."""
+        key = (wanted, safe)
+        if key not in self._groups:
+            self._groups[key] = self.inventory.add_group(to_safe_group_name(wanted) if safe else wanted)
+        return self._groups[key]
 
     # ------------------------------------------------------------ entry point
     def parse(self, inventory, loader, path, cache=True):
@@ -485,4 +494,5 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             data = found
             if update_cache and not errors:
                 self._cache[cache_key] = data
+        self._groups = {}
         self._populate(data, shown)

@@ -313,18 +313,31 @@ def _meaningful(value):
 
 
 class BssBackend:
-    """BSS's /bootparameters: one record per host."""
+    """BSS's /bootparameters: one record per host, and with ``macs_of`` one per MAC of each node too.
+
+    ``macs_of`` (xname -> MACs, see :func:`node_macs`) makes every node's record also be written under its MACs:
+    BSS's PostgreSQL store (OpenCHAMI's) answers ``bootscript?mac=``, what a node's iPXE asks, only from a record
+    stored under that MAC. Items then carry ``macs``: the node's MACs whose record holds the node's configuration.
+    """
 
     name = BSS
 
-    def __init__(self, client):
+    def __init__(self, client, macs_of=None):
         self.client = client
         self.cloud_init = {}
+        self.macs_of = macs_of
+        self.mac_records = {}  # MAC -> the item BSS holds under it
 
     def read(self):
         """Current boot configuration of every node BSS has a record for, keyed by xname (one GET)."""
         nodes = {}
         for entry in self.client.get_json("/bootparameters") or []:
+            for mac in entry.get("macs") or []:
+                try:
+                    self.mac_records[resource.normalize_mac(mac)] = _item(
+                        None, entry.get("kernel"), entry.get("initrd"), entry.get("params"))
+                except ValueError:
+                    continue
             for host in entry.get("hosts") or []:
                 if not xname.is_valid(host):
                     continue  # BSS files nodes unknown to SMD under their MAC or nid<N>
@@ -332,7 +345,17 @@ class BssBackend:
                 nodes[key] = _item(key, entry.get("kernel"), entry.get("initrd"), entry.get("params"))
                 if _meaningful(entry.get("cloud-init")):
                     self.cloud_init[key] = entry["cloud-init"]
+        for name, macs in sorted((self.macs_of or {}).items()):
+            held = [self.mac_records[m] for m in macs if m in self.mac_records]
+            if name not in nodes and held:  # stored under its MACs only (as by ochami's `--macs`)
+                nodes[name] = dict(held[0], xname=name)
+            if name in nodes:
+                nodes[name]["macs"] = sorted(m for m in macs if m in self.mac_records
+                                             and content_key(self.mac_records[m]) == content_key(nodes[name]))
         return nodes
+
+    def _held_macs(self, names):
+        return sorted(m for name in names for m in (self.macs_of or {}).get(name, []) if m in self.mac_records)
 
     def upsert(self, changes):
         """One PUT (create or replace) per distinct content, with all its hosts.
@@ -341,18 +364,27 @@ class BssBackend:
         store drops it), so nodes whose initrd or parameters are to be emptied are
         deleted first (one request) and then written like new ones.
         """
-        emptied = [c.key for c in changes
-                   if c.before and any(c.before.get(f) and not c.after.get(f) for f in ("initrd", "params"))]
-        for hosts in smd.chunks(emptied, DELETE_CHUNK):
-            self.client.delete("/bootparameters", {"hosts": hosts})
+        def emptying(before, after):
+            return bool(before) and any(before.get(f) and not after.get(f) for f in ("initrd", "params"))
+
+        emptied = [c.key for c in changes if emptying(c.before, c.after)]
+        emptied_macs = sorted(m for c in changes for m in c.after.get("macs") or []
+                              if emptying(self.mac_records.get(m), c.after))
+        for key, items in (("hosts", emptied), ("macs", emptied_macs)):
+            for chunk in smd.chunks(items, DELETE_CHUNK):
+                self.client.delete("/bootparameters", {key: chunk})
+        after = dict((c.key, c.after) for c in changes)
         batches = {}
         for (kernel, initrd, params), names in group_by_content(changes).items():
             for name in names:
                 extra = self.cloud_init.get(name)
                 extra = json.dumps(extra, sort_keys=True) if extra else ""
                 batches.setdefault((kernel, initrd, params, extra), []).append(name)
-        for (kernel, initrd, params, extra), hosts in sorted(batches.items()):
-            body = {"hosts": hosts, "kernel": kernel}
+            macs = sorted(m for name in names for m in after[name].get("macs") or [])
+            if macs:  # a PUT listing hosts adds no new MAC record: MACs go in a PUT of their own
+                batches[(kernel, initrd, params, None)] = macs
+        for (kernel, initrd, params, extra), items in sorted(batches.items(), key=lambda b: (b[0][3] is None, b[0])):
+            body = {"macs" if extra is None else "hosts": items, "kernel": kernel}
             if initrd:
                 body["initrd"] = initrd
             if params:
@@ -362,8 +394,10 @@ class BssBackend:
             self.client.put("/bootparameters", body)
 
     def delete(self, changes):
-        for hosts in smd.chunks(sorted(c.key for c in changes), DELETE_CHUNK):
-            self.client.delete("/bootparameters", {"hosts": hosts})
+        names = sorted(c.key for c in changes)
+        for key, items in (("hosts", names), ("macs", self._held_macs(names))):
+            for chunk in smd.chunks(items, DELETE_CHUNK):
+                self.client.delete("/bootparameters", {key: chunk})
 
     def boot_script(self, name):
         return self.client.get("/bootscript", params={"name": name}).text
@@ -488,10 +522,28 @@ class BootServiceBackend:
                        "checking which system booted a node needs BSS")
 
 
-def backend_for(get_client, backend="auto"):
-    """The backend object for ``backend`` (auto-detected by default)."""
+def backend_for(get_client, backend="auto", macs_of=None):
+    """The backend object for ``backend`` (auto-detected by default); ``macs_of``: see :class:`BssBackend`.
+
+    ``macs_of`` may be a function, called only when the backend is BSS."""
     kind, client = detect_backend(get_client, backend)
-    return BssBackend(client) if kind == BSS else BootServiceBackend(client)
+    if kind != BSS:
+        return BootServiceBackend(client)
+    return BssBackend(client, macs_of() if callable(macs_of) else macs_of)
+
+
+def node_macs(api, names):
+    """xname -> the sorted MACs SMD lists for each of the nodes (its EthernetInterfaces), in one GET: filtered by
+    component while the list is short, else SMD's whole list."""
+    wanted = set(names)
+    if not wanted:
+        return {}
+    found = api.interfaces(ComponentID=sorted(wanted)) if len(wanted) <= QUERY_LIMIT else api.interfaces()
+    out = dict((name, []) for name in wanted)
+    for nic in smd.normalize_interfaces(found):
+        if nic["ComponentID"] in wanted:
+            out[nic["ComponentID"]].append(nic["MACAddress"])
+    return dict((name, sorted(set(macs))) for name, macs in out.items())
 
 
 def client_getter(module):
@@ -505,9 +557,13 @@ def client_getter(module):
 
 # ---------------------------------------------------------------- the module's work
 
-def desired_items(names, kernel=None, initrd=None, params=None):
-    """Engine items for the nodes; a field given as None is not managed."""
-    return [{"xname": n, "kernel": kernel, "initrd": initrd, "params": params} for n in names]
+def desired_items(names, kernel=None, initrd=None, params=None, macs_of=None):
+    """Engine items for the nodes; a field given as None is not managed; with ``macs_of``, ``macs`` is."""
+    items = [{"xname": n, "kernel": kernel, "initrd": initrd, "params": params} for n in names]
+    if macs_of is not None:
+        for item in items:
+            item["macs"] = list(macs_of.get(item["xname"], []))
+    return items
 
 
 def check_params(params):
@@ -524,7 +580,7 @@ def plan(backend, names, state="present", kernel=None, initrd=None, params=None,
     """Read, compare, and (unless check mode) write; returns the engine plan."""
     check_params(params)
     current = backend.read()
-    desired = desired_items(names, kernel, initrd, params)
+    desired = desired_items(names, kernel, initrd, params, getattr(backend, "macs_of", None))
     if state == "present" and kernel is None:
         missing = [n for n in names if n not in current]
         if missing:

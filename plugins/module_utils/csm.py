@@ -237,6 +237,10 @@ class CsmClient:
             out.extend(self.get("bss", "/bootparameters", {"name": chunk}, missing=[]) or [])
         return out
 
+    def bss_refresh(self):
+        """Make BSS re-read HSM now (``POST /hosts``); it re-reads at most once per second of its clock."""
+        self.client("bss").post("/hosts", expect=(200, 204), safe=True)
+
     # ------------------------------------------------------------------ BOS
     def bos_sessiontemplates(self):
         return self.get("bos", "/sessiontemplates") or []

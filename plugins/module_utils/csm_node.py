@@ -18,10 +18,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import time
 
 from ansible_collections.cscs.openchami.plugins.module_utils.resource import ValidationError
 
 INTERFACE_FIELDS = ("ID", "Description", "MACAddress", "IPAddresses", "ComponentID")
+INTERFACE_ACTIONS = ("removed interface", "restored interface")
 
 
 def _interface(item):
@@ -135,6 +137,25 @@ def _set_lock(csm, node, now, desired):
     return ["HSM lock taken" if desired["hsm_locked"] else "HSM lock released"]
 
 
+def changed_interfaces(actions):
+    """Whether these actions of :func:`apply` added or removed an interface in HSM."""
+    return any(a.startswith(INTERFACE_ACTIONS) for a in actions)
+
+
+def refresh_bss(csm, changed_at, clock=time.time, sleep=time.sleep):
+    """Make CSM's BSS serve boot scripts from HSM as it is since ``changed_at`` (the time of the last HSM write).
+
+    BSS serves from its own copy of HSM's state, which HSM's notifications refresh in the background; ``POST /hosts``
+    refreshes it at once unless it was read in the same second (of BSS's clock) as the request. One request sent a
+    full second after the write suffices: either BSS reads again, or its last read began in a later second than the
+    write, hence after it.
+    """
+    wait = changed_at + 1.0 - clock()
+    if wait > 0:
+        sleep(wait)
+    csm.bss_refresh()
+
+
 def _set_interfaces(csm, node, now, desired):
     actions = []
     have = dict((i["MACAddress"].lower(), i) for i in now["ethernet_interfaces"])
@@ -142,9 +163,9 @@ def _set_interfaces(csm, node, now, desired):
     for mac, item in sorted(have.items()):
         if mac not in want or want[mac] != item:
             csm.hsm_delete_interface(item.get("ID") or mac.replace(":", ""))
-            actions.append("removed interface %s" % item["MACAddress"])
+            actions.append("%s %s" % (INTERFACE_ACTIONS[0], item["MACAddress"]))
     for mac, item in sorted(want.items()):
         if mac not in have or have[mac] != item:
             csm.hsm_create_interface(dict(item, ComponentID=node))
-            actions.append("restored interface %s" % item["MACAddress"])
+            actions.append("%s %s" % (INTERFACE_ACTIONS[1], item["MACAddress"]))
     return actions

@@ -25,6 +25,7 @@ UNCHANGED = "unchanged"
 DIFF_LIMIT = 100
 
 _MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
+_MAC_CANONICAL = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}\Z")
 
 
 class ValidationError(ValueError):
@@ -45,6 +46,8 @@ def normalize_mac(value):
     """``AA-BB-CC-DD-EE-FF``, ``aabb.ccdd.eeff``, ``AABBCCDDEEFF`` -> ``aa:bb:cc:dd:ee:ff``."""
     if not isinstance(value, str):
         raise ValueError("MAC address must be a string, got %r" % (value,))
+    if _MAC_CANONICAL.match(value):  # already in the form (what SMD mostly answers): no rebuilding
+        return value
     hexes = re.sub(r"[:\-.\s]", "", value.strip().lower())
     if not _MAC_HEX.match(hexes):
         raise ValueError("invalid MAC address %r" % value)

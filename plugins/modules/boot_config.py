@@ -16,8 +16,8 @@ description:
   - Sets or removes the boot configuration (kernel, initrd, kernel parameters) of nodes selected by xname
     (or xname pattern), MAC address, NID or SMD group, many at once.
   - MACs, NIDs and groups are resolved to node xnames through SMD, one request each; a MAC, NID or group SMD does
-    not know fails the task naming it. Group members that are not nodes are left out. The configuration is always
-    written per xname.
+    not know fails the task naming it. Group members that are not nodes are left out. The configuration is
+    written per xname, and on BSS also per MAC (O(by_mac)).
   - Kernel parameters are compared as parameters, not as strings. The order of different parameters and repeated
     identical parameters do not matter; the order of several values of the same parameter (such as two
     C(console=)) and of everything after C(--) does.
@@ -87,6 +87,17 @@ options:
         endpoint), the bucket and the key. A deprecated image, an unknown reference or an image without kernel or
         root file system fails the task before anything is written.
     type: str
+  by_mac:
+    description:
+      - B(BSS) only. Also store each node's configuration under the MAC addresses SMD lists for it (its
+        EthernetInterfaces, read with one request), and remove those records with it for O(state=absent). A node's
+        iPXE asks BSS C(bootscript?mac=<MAC>), and BSS's PostgreSQL store (OpenCHAMI's) answers that only from a
+        record stored under that MAC, not from the node's xname record.
+      - The MAC records take one more PUT per distinct content. RV(nodes) lists each node's MACs as C(macs). A node
+        that SMD lists without any interface gets its xname record only.
+      - Needs SMD's address. V(false) writes and compares by xname only. With boot-service the option does nothing.
+    type: bool
+    default: true
   state:
     description: V(present) sets the configuration, V(absent) removes the nodes' boot configuration.
     type: str
@@ -141,10 +152,12 @@ nodes:
   description:
     - The nodes whose configuration was set (or would be, in check mode), as it is after the change.
     - Unchanged and removed nodes are only counted in RV(summary).
+    - On BSS with O(by_mac), C(macs) lists the MACs the configuration is also stored under.
   returned: always
   type: list
   elements: dict
-  sample: [{xname: x1000c0s0b0n0, kernel: http://10.1.0.1/vmlinuz, initrd: "", params: console=ttyS0}]
+  sample: [{xname: x1000c0s0b0n0, kernel: http://10.1.0.1/vmlinuz, initrd: "", params: console=ttyS0,
+            macs: ["02:00:00:00:00:01"]}]
 summary:
   description: How many nodes got a configuration (create), had it changed (update) or removed (delete), or were unchanged.
   returned: always
@@ -156,6 +169,12 @@ from ansible_collections.cscs.openchami.plugins.module_utils.common import OpenC
 from ansible_collections.cscs.openchami.plugins.module_utils import boot, image, resource, smd
 
 
+def node_macs(module, names):
+    if not module.connection.url("smd"):
+        raise resource.ValidationError(["by_mac: finding the nodes' MACs needs SMD's address (or set by_mac: false)"])
+    return boot.node_macs(smd.SMD(module.client("smd")), names)
+
+
 def main():
     spec = node_selector_options()
     spec.update(
@@ -165,6 +184,7 @@ def main():
         params=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         backend=dict(type="str", choices=list(boot.BACKENDS), default="auto"),
+        by_mac=dict(type="bool", default=True),
         image=dict(type="str"),
         **image.s3_argument_spec()
     )
@@ -179,7 +199,8 @@ def main():
         boot.check_params(p["params"])
         names = boot.resolve_nodes(lambda: smd.SMD(module.client("smd")), hosts=module.items("nodes"),
                                    macs=p["macs"], nids=p["nids"], groups=p["groups"])
-        backend = boot.backend_for(boot.client_getter(module), p["backend"])
+        backend = boot.backend_for(boot.client_getter(module), p["backend"],
+                                   (lambda: node_macs(module, names)) if p["by_mac"] else None)
         plan = boot.plan(backend, names, p["state"], p["kernel"], p["initrd"], p["params"], module.check_mode)
     module.exit_json(**resource.result(plan, backend=backend.name, nodes=plan.resources()))
 

@@ -20,6 +20,10 @@ description:
   - With O(state=managed), what O(record) holds for each node is put back. A node that was never released
     (not locked, interfaces present) needs no record and is left as it is.
   - Nodes already in the requested state are not changed.
+  - When interfaces were removed or restored, CSM's BSS is asked to re-read HSM (C(POST /boot/v1/hosts), one
+    request, a second after the last change). BSS serves boot scripts from its own copy of HSM's state, which
+    HSM's notifications refresh in the background; without this, a node handed back could be refused its boot
+    script, or a released one still served, until then.
 author:
   - CSCS (@cscs)
 extends_documentation_fragment:
@@ -82,6 +86,11 @@ record:
   sample: {x1000c0s0b0n0: {bos_enabled: true, cfs_enabled: true, hsm_locked: false,
            ethernet_interfaces: [{ID: 0240000000001, MACAddress: "02:40:00:00:00:01", ComponentID: x1000c0s0b0n0,
                                   IPAddresses: [{IPAddress: 10.252.0.2}]}]}}
+bss_refreshed:
+  description: Whether CSM's BSS was asked to re-read HSM (see the description).
+  returned: always
+  type: bool
+  sample: true
 nodes:
   description: Per node, whether it changed (or would, in check mode) and the actions taken (none in check mode).
   returned: always
@@ -89,6 +98,8 @@ nodes:
   elements: dict
   sample: [{xname: x1000c0s0b0n0, changed: true, actions: [disabled BOS, disabled CFS, HSM lock taken]}]
 """
+
+import time
 
 from ansible_collections.cscs.openchami.plugins.module_utils import csm_node
 from ansible_collections.cscs.openchami.plugins.module_utils.csm import check_xnames
@@ -112,6 +123,7 @@ def main():
             raise ValidationError(["%s is not a component in CSM's HSM" % n for n in unknown])
         planned = csm_node.plan(current, p["state"], record)
         results, before, after, prior = [], {}, {}, {}
+        interfaces_changed_at = None
         for node in nodes:
             desired, was = planned[node]
             prior[node] = was
@@ -121,9 +133,13 @@ def main():
                 before[node], after[node] = current[node], desired
                 if not module.check_mode:
                     actions = csm_node.apply(module.csm, node, current[node], desired)
+                    if csm_node.changed_interfaces(actions):
+                        interfaces_changed_at = time.time()
             results.append(dict(xname=node, changed=changed, actions=actions))
+        if interfaces_changed_at is not None:
+            csm_node.refresh_bss(module.csm, interfaces_changed_at)
     changed = any(r["changed"] for r in results)
-    result = dict(changed=changed, record=prior, nodes=results)
+    result = dict(changed=changed, record=prior, nodes=results, bss_refreshed=interfaces_changed_at is not None)
     if module._diff:
         result["diff"] = dict(before=before, after=after)
     module.exit_json(**result)

@@ -104,6 +104,23 @@ class LabHandle:  # pylint: disable=too-many-instance-attributes
             self._delete(path)
         left = self._get_json("/State/Components")["Components"]
         assert not left, f"SMD still has components after cleaning: {left}"
+        if "bss" in self.urls:
+            # BSS resolves a MAC to a node from its own copy of SMD's state, which it re-reads on POST /hosts (at most
+            # once per second) or for a node it does not know; a lab BMC's MAC plays one node after another, so the
+            # copy must forget the last one
+            while True:
+                self.api("bss", "POST", "/hosts").raise_for_status()
+                if not self.api("bss", "GET", "/dumpstate").json().get("Components"):
+                    break
+                time.sleep(0.2)
+
+    def clean_bss(self) -> None:
+        """Delete every node's boot parameters from BSS: those stored under xnames and those under MACs."""
+        records = self.api("bss", "GET", "/bootparameters").json() or []
+        for key in ("hosts", "macs"):
+            items = sorted({item for record in records for item in record.get(key) or []})
+            if items:
+                self.api("bss", "DELETE", "/bootparameters", json={key: items}).raise_for_status()
 
     def _get_json(self, path: str):
         response = self.api("smd", "GET", path)

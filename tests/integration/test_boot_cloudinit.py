@@ -15,10 +15,7 @@ IPs and an SMD group) and removes what it wrote, whatever the order the tests ru
 from __future__ import annotations
 
 import base64
-import json
-import os
 import random
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +23,7 @@ import pytest
 import requests
 import yaml
 
+from conftest import show_task, shown  # pylint: disable=import-error
 from tests.unit.utils.ansible_output import plain
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,21 +65,17 @@ class Services:
 
     def play(self, tasks, services=None, diff=False, uris=None):
         """Run ``tasks`` in one play; returns (process, [result of each task]). Tasks never stop the play."""
-        out = tempfile.NamedTemporaryFile(prefix="results-", suffix=".json", delete=False)  # pylint: disable=consider-using-with
-        out.close()
         registered = []
         for index, task in enumerate(tasks):
             registered.append(dict(task, register="r%d" % index, ignore_errors=True))
-        dump = "{{ [%s] | to_json }}" % ", ".join("r%d" % i for i in range(len(tasks)))
-        registered.append({"ansible.builtin.copy": {"content": dump, "dest": out.name}, "check_mode": False})
+        registered.append(show_task("[%s]" % ", ".join("r%d" % i for i in range(len(tasks)))))
         play = [{"hosts": "localhost", "gather_facts": False,
                  "module_defaults": {"group/cscs.openchami.openchami": self.connection(*(services or ()), **(uris or {}))},
                  "tasks": registered}]
         proc = self.runner(play, ["--diff"] if diff else [])
-        text = Path(out.name).read_text(encoding="utf-8")
-        os.unlink(out.name)
-        assert text, "playbook did not finish:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
-        return proc, plain(json.loads(text))
+        results = shown(proc.stdout)
+        assert results is not None, "playbook did not finish:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
+        return proc, plain(results)
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +140,16 @@ def bss_records(svc, names):
     return found
 
 
+def bss_mac_records(svc, macs):
+    """MAC -> the record BSS holds under it, for the given MACs."""
+    found = {}
+    for entry in svc.api("bss", "GET", "/bootparameters").json() or []:
+        for mac in entry.get("macs") or []:
+            if mac.lower() in macs:
+                found[mac.lower()] = dict((k, entry.get(k) or "") for k in ("kernel", "initrd", "params"))
+    return found
+
+
 def boot_service_records(svc, names):
     found = {}
     for config in svc.api("boot_service", "GET", "/bootconfigurations").json() or []:
@@ -168,11 +172,14 @@ def register_in_boot_service(svc, nodes):
     return uids
 
 
-def clean_boot(svc, names, images):
+def clean_boot(svc, names, images, macs=()):
     names = set(names)
     have = list(bss_records(svc, names))
     if have:
         svc.api("bss", "DELETE", "/bootparameters", json={"hosts": have})
+    have = sorted(bss_mac_records(svc, set(macs)))
+    if have:
+        svc.api("bss", "DELETE", "/bootparameters", json={"macs": have})
     for image in images:  # the per-image records BSS's key-value store adds on every write
         for field in ("kernel", "initrd"):
             svc.api("bss", "DELETE", "/bootparameters", json={field: image}, expect=None)
@@ -238,6 +245,10 @@ def test_boot_config_idempotent_with_check_mode_and_diff(services, nodes, backen
         for name in targets:  # check mode wrote nothing: the first real write is what is stored
             value = stored[name] if backend == "bss" else stored[name][0]
             assert value == {"kernel": kernel, "initrd": initrd, "params": "console=ttyS0,115200 ip=dhcp quiet"}
+        if backend == "bss":  # and under each node's MAC, where BSS's bootscript?mac= looks
+            assert dict((n["xname"], n["macs"]) for n in first["nodes"]) == dict((x, [nodes.macs[x]]) for x in targets)
+            assert bss_mac_records(svc, set(nodes.macs.values())) == dict(
+                (nodes.macs[x], stored[x]) for x in targets)
         if backend == "boot_service":
             configs = [c for c in svc.api("boot_service", "GET", "/bootconfigurations").json()
                        if set(targets) & set(c["spec"].get("hosts") or [])]
@@ -268,6 +279,8 @@ def test_boot_config_idempotent_with_check_mode_and_diff(services, nodes, backen
         stored = records(svc, set(targets))
         first_value = stored[targets[0]] if backend == "bss" else stored[targets[0]][0]
         assert first_value == {"kernel": kernel2, "initrd": "", "params": "console=ttyS0,115200 ip=dhcp quiet"}
+        if backend == "bss":
+            assert bss_mac_records(svc, set(nodes.macs.values())) == dict((nodes.macs[x], stored[x]) for x in targets)
 
         proc, res = svc.play([
             {mod: dict(select, state="absent"), "check_mode": True},
@@ -278,8 +291,9 @@ def test_boot_config_idempotent_with_check_mode_and_diff(services, nodes, backen
         assert check_absent["changed"] and check_absent["summary"]["delete"] == 5, proc.stdout[-3000:]
         assert absent["summary"]["delete"] == 5 and not absent_again["changed"]
         assert records(svc, set(targets)) == {}
+        assert bss_mac_records(svc, set(nodes.macs.values())) == {}
     finally:
-        clean_boot(svc, nodes.xnames, [kernel, kernel2, initrd])
+        clean_boot(svc, nodes.xnames, [kernel, kernel2, initrd], nodes.macs.values())
         for uid in registered:
             svc.api("boot_service", "DELETE", "/nodes/%s" % uid, expect=None)
 
@@ -305,7 +319,7 @@ def test_boot_config_backend_detection_and_forcing(services, nodes):  # pylint: 
         assert refused["failed"] and "legacy BSS API" in refused["msg"] and "backend=boot_service" in refused["msg"]
         assert boot_service_records(svc, {name}) == {}
     finally:
-        clean_boot(svc, [name], [kernel])
+        clean_boot(svc, [name], [kernel], [nodes.macs[name]])
 
 
 def test_boot_config_bad_input_writes_nothing(services, nodes):  # pylint: disable=redefined-outer-name
@@ -328,9 +342,15 @@ def test_boot_config_bad_input_writes_nothing(services, nodes):  # pylint: disab
         for result, text in zip(res, expected):
             assert result["failed"] and text in result["msg"], (text, result, proc.stdout[-2000:])
             assert "nothing was changed" in result["msg"]
-        assert bss_records(svc, {good}) == {}
+        assert bss_records(svc, {good}) == {} and bss_mac_records(svc, {nodes.macs[good]}) == {}
+        # by_mac: false writes the xname record only
+        proc, res = svc.play([{mod: {"hosts": [good], "kernel": kernel, "by_mac": False}}], services=("smd", "bss"),
+                             uris=NOWHERE["bss"])
+        assert res[0]["changed"] and "macs" not in res[0]["nodes"][0], proc.stdout[-2000:]
+        assert bss_records(svc, {good}) == {good: {"kernel": kernel, "initrd": "", "params": ""}}
+        assert bss_mac_records(svc, {nodes.macs[good]}) == {}
     finally:
-        clean_boot(svc, [good], [kernel])
+        clean_boot(svc, [good], [kernel], [nodes.macs[good]])
 
 
 # --------------------------------------------------------------------------- cloud-init

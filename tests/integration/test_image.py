@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import show_task, shown  # pylint: disable=import-error
 from lab import build as labbuild
 from lab import csm as labcsm
 
@@ -58,16 +59,14 @@ def play(lab, tasks, check=False, extravars=None, diff=False):
         task.setdefault("register", f"r{index}")
         task.setdefault("ignore_errors", True)
         names.append(task["register"])
-    out = lab.state / "tmp" / f"image-results-{time.time_ns()}.json"
-    out.parent.mkdir(exist_ok=True)
     playbook = [{"hosts": "localhost", "gather_facts": False,
                  "module_defaults": {"group/cscs.openchami.openchami": {
                      "service_uris": "{{ openchami_service_uris }}", "token_file": "{{ openchami_token_file }}"}},
-                 "tasks": tasks + [{"ansible.builtin.copy": {"content": "{{ {%s} | to_json }}" % ", ".join(
-                     f"'{n}': {n}" for n in names), "dest": str(out)}, "check_mode": False}]}]
+                 "tasks": tasks + [show_task("{%s}" % ", ".join(f"'{n}': {n}" for n in names))]}]
     result = lab.run_playbook(playbook, dict(extravars or {}), check=check, args=["--diff"] if diff else [])
-    assert out.exists(), result.stdout[-3000:] + result.stderr[-2000:]
-    return result, json.loads(out.read_text(encoding="utf-8"))
+    registered = shown(result.stdout)
+    assert registered is not None, result.stdout[-3000:] + result.stderr[-2000:]
+    return result, registered
 
 
 def objects(client, bucket):

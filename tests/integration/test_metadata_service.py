@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import pytest
 import yaml
+
+from conftest import show_task, shown  # pylint: disable=import-error
 
 MDS = {"backend": "metadata_service"}
 
@@ -100,18 +101,15 @@ class Helper:
     def play(self, tasks, check=False, uris=None):
         """Run ``tasks`` (each registered, errors ignored) with the connection set once; returns the results."""
         tasks = [dict(task, register="out_%d" % index, ignore_errors=True) for index, task in enumerate(tasks)]
-        out_file = self.lab.state / "tmp" / ("mds-%d.json" % time.monotonic_ns())
-        out_file.parent.mkdir(exist_ok=True)
-        show = {"ansible.builtin.copy": {"content": "{{ {%s} | to_json }}" % ", ".join(
-            "'%s': %s" % (t["register"], t["register"]) for t in tasks), "dest": str(out_file)}, "check_mode": False}
+        show = show_task("{%s}" % ", ".join("'%s': %s" % (t["register"], t["register"]) for t in tasks))
         defaults = {"config_file": "{{ openchami_config_file }}"}
         if uris:
             defaults = {"service_uris": uris, "token": self.lab.token}
         playbook = [{"hosts": "localhost", "gather_facts": False,
                      "module_defaults": {"group/cscs.openchami.openchami": defaults}, "tasks": tasks + [show]}]
         result = self.lab.run_playbook(playbook, check=check)
-        assert out_file.exists(), result.stdout + result.stderr
-        outs = json.loads(out_file.read_text())
+        outs = shown(result.stdout)
+        assert outs is not None, result.stdout + result.stderr
         return [outs["out_%d" % i] for i in range(len(tasks))]
 
 

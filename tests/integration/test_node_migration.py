@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -87,10 +88,7 @@ def migration(lab, tmp_path_factory):
     labcsm.CsmSide(lab.lab).reset()
     test_csm._LAB[:] = [lab]  # pylint: disable=protected-access  # its dump() imports the client from this checkout
     lab.clean_smd()
-    bss = lab.api("bss", "GET", "/bootparameters").json() or []
-    hosts = sorted({h for b in bss for h in b.get("hosts") or []})
-    if hosts:
-        lab.api("bss", "DELETE", "/bootparameters", json={"hosts": hosts}).raise_for_status()
+    lab.clean_bss()
     layout = [n for n in labcsm.csm_seed.generate(labcsm.nodes())["layout"] if n["role"] == "Compute"]
     assert len(layout) >= 16
     nodes = [n["xname"] for n in layout[:16]]
@@ -224,6 +222,11 @@ def test_migration_interrupted_by_smd_kill_resumes_rolls_back_a_bad_node_and_is_
     booted = sorted(h for b in ours for h in b["hosts"])
     assert booted == sorted(migrated)
     assert ours and all(b["kernel"].startswith(info["s3_url"]) for b in ours)
+    # ... stored under their MACs too (what bootscript?mac= reads); the rolled back node's MAC has none
+    bare = dict((re.sub("[^0-9a-f]", "", hsm_macs[n].lower()), n) for n in nodes)
+    by_mac = sorted(bare[key] for key in (re.sub("[^0-9a-f]", "", m.lower()) for b in after["bss"]
+                                          for m in b.get("macs") or []) if key in bare)
+    assert by_mac == sorted(migrated)
     groups = {g["label"]: sorted(g["members"]["ids"]) for g in after["groups"]}
     assert groups["migrated"] == sorted(migrated) and groups["compute"] == sorted(migrated)
     csm_after = csm_dump(info)

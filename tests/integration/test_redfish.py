@@ -9,13 +9,12 @@ Run from the repository root: ``.venv/bin/python -m pytest tests/integration/tes
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from conftest import show_task, shown  # pylint: disable=import-error
 from lab import bmc as labbmc, runtime
 from test_bmc_emulation import MOCKUPS, MOCKUPS_ROOT, start_all, stop_all
 
@@ -61,16 +60,14 @@ def play(lab, rf, tasks, check=False, extravars=None):
                 "bmc_user": "{{ openchami_bmc_user }}", "bmc_password": "{{ openchami_bmc_password }}"}
     for task in tasks:
         task.setdefault("register", "out_%d" % tasks.index(task))
-    show = [{"ansible.builtin.copy": {"content": "{{ {%s} | to_json }}" % ", ".join(
-        "'%s': %s" % (t["register"], t["register"]) for t in tasks), "dest": "{{ out_file }}"}, "check_mode": False}]
-    out_file = lab.state / "tmp" / ("rf-%d.json" % time.monotonic_ns())
-    out_file.parent.mkdir(exist_ok=True)
+    show = [show_task("{%s}" % ", ".join("'%s': %s" % (t["register"], t["register"]) for t in tasks))]
     playbook = [{"hosts": "localhost", "gather_facts": False,
                  "module_defaults": {"group/cscs.openchami.redfish": defaults},
                  "tasks": [dict(t, ignore_errors=True) for t in tasks] + show}]
-    result = lab.run_playbook(playbook, extravars=dict(extravars or {}, out_file=str(out_file)), check=check)
-    assert out_file.exists(), result.stdout + result.stderr
-    return result, json.loads(out_file.read_text())
+    result = lab.run_playbook(playbook, extravars=dict(extravars or {}), check=check)
+    registered = shown(result.stdout)
+    assert registered is not None, result.stdout + result.stderr
+    return result, registered
 
 
 def discover_task(rf, names, extra_targets=(), **options):

@@ -284,6 +284,63 @@ def test_bss_absent_is_one_delete_of_existing_nodes():
     assert client.calls[1:] == [("DELETE", "/bootparameters", {"hosts": ["x1000c0s0b0n0", "x1000c0s0b0n1"]})]
 
 
+MACS = {"x1000c0s0b0n0": ["02:00:00:00:00:01"], "x1000c0s0b0n1": ["02:00:00:00:00:02", "02:00:00:00:00:03"]}
+
+
+def test_bss_by_mac_writes_the_macs_in_a_put_of_their_own():
+    client = Recorder(bss_records())
+    plan = boot.plan(boot.BssBackend(client, MACS), ["x1000c0s0b0n0", "x1000c0s0b0n1"], kernel="http://k/new")
+    assert plan.summary() == {"create": 0, "update": 2, "delete": 0, "unchanged": 0}
+    assert client.calls[1:] == [
+        ("PUT", "/bootparameters", {"hosts": ["x1000c0s0b0n0", "x1000c0s0b0n1"], "kernel": "http://k/new",
+                                    "params": "quiet console=ttyS0"}),
+        ("PUT", "/bootparameters", {"macs": ["02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"],
+                                    "kernel": "http://k/new", "params": "quiet console=ttyS0"})]
+    assert [n["macs"] for n in plan.resources()] == [MACS["x1000c0s0b0n0"], MACS["x1000c0s0b0n1"]]
+
+
+def test_bss_by_mac_a_missing_or_stale_mac_record_is_a_change_and_a_matching_one_is_not():
+    records = [{"hosts": ["x1000c0s0b0n0", "x1000c0s0b0n1"], "kernel": "http://k/a", "params": "quiet"},
+               {"macs": ["02:00:00:00:00:01", "02:00:00:00:00:02"], "kernel": "http://k/a", "params": "quiet"},
+               {"macs": ["02:00:00:00:00:03"], "kernel": "http://k/old", "initrd": "http://k/i", "params": "quiet"}]
+    client = Recorder(records)
+    plan = boot.plan(boot.BssBackend(client, MACS), ["x1000c0s0b0n0", "x1000c0s0b0n1"], kernel="http://k/a")
+    assert plan.summary() == {"create": 0, "update": 1, "delete": 0, "unchanged": 1}
+    assert plan.diff()["before"] == {"x1000c0s0b0n1": {"macs": ["02:00:00:00:00:02"]}}
+    # 02:..:03 holds an initrd the new content has not: BSS's store would keep it through a PUT, so it goes first
+    assert client.calls[1:] == [
+        ("DELETE", "/bootparameters", {"macs": ["02:00:00:00:00:03"]}),
+        ("PUT", "/bootparameters", {"hosts": ["x1000c0s0b0n1"], "kernel": "http://k/a", "params": "quiet"}),
+        ("PUT", "/bootparameters", {"macs": ["02:00:00:00:00:02", "02:00:00:00:00:03"], "kernel": "http://k/a",
+                                    "params": "quiet"})]
+
+
+def test_bss_by_mac_a_node_stored_under_its_macs_only_is_read_and_removed():
+    client = Recorder([{"macs": ["02:00:00:00:00:02", "02:00:00:00:00:03"], "kernel": "http://k/a"}])
+    backend = boot.BssBackend(client, MACS)
+    assert backend.read() == {"x1000c0s0b0n1": {"xname": "x1000c0s0b0n1", "kernel": "http://k/a", "initrd": "",
+                                                "params": "", "macs": MACS["x1000c0s0b0n1"]}}
+    plan = boot.plan(backend, ["x1000c0s0b0n0", "x1000c0s0b0n1"], state="absent")
+    assert plan.summary()["delete"] == 1
+    assert client.calls[2:] == [("DELETE", "/bootparameters", {"hosts": ["x1000c0s0b0n1"]}),
+                                ("DELETE", "/bootparameters", {"macs": MACS["x1000c0s0b0n1"]})]
+
+
+def test_node_macs_is_one_request_and_leaves_other_components_out():
+    class Api:
+        asked = []
+
+        def interfaces(self, **filters):
+            self.asked.append(filters)
+            return [{"MACAddress": "02-00-00-00-00-02", "ComponentID": "x1000c0s0b0n1"},
+                    {"MACAddress": "0200.0000.0001", "ComponentID": "x1000c0s0b0n0"},
+                    {"MACAddress": "02:00:00:00:00:09", "ComponentID": "x1000c0s0b0"}]
+    api = Api()
+    assert boot.node_macs(api, ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s0b0n2"]) == {
+        "x1000c0s0b0n0": ["02:00:00:00:00:01"], "x1000c0s0b0n1": ["02:00:00:00:00:02"], "x1000c0s0b0n2": []}
+    assert api.asked == [{"ComponentID": ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s0b0n2"]}]
+
+
 # ---------------------------------------------------------------- boot-service configurations
 
 def bs_config(uid, name, hosts, kernel="http://k/a", params="", **spec):
