@@ -194,6 +194,7 @@ keyed_groups:
 # cache_connection: /var/cache/ansible-smd
 """
 
+import gc
 import ipaddress
 import os
 
@@ -495,4 +496,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if update_cache and not errors:
                 self._cache[cache_key] = data
         self._groups = {}
-        self._populate(data, shown)
+        # adding 10,000 hosts allocates millions of objects and no cycles: without the collector's passes over them
+        # (and over SMD's answers, still held) ansible-core's part runs about 5% faster at 20,000 nodes
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._populate(data, shown)
+        finally:
+            if collecting:
+                gc.enable()
