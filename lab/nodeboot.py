@@ -20,8 +20,9 @@ Which key is asked: OpenCHAMI's BSS by ``mac`` (what coresmd's iPXE asks). BSS v
 (the lab's, OpenCHAMI's) finds boot parameters by MAC only when they were stored under that MAC (``macs``, which
 ``boot_config`` writes with ``by_mac``), not under the xname (``hosts``). ``LAB_NODEBOOT_OPENCHAMI_BY`` (default
 ``mac``) sets the keys, tried in turn while an answer has no kernel: ``name`` asks by the xname DHCP resolved (a
-node whose iPXE asks by its name), ``mac,name`` one then the other. CSM's BSS by ``name``: CSM's BSS (etcd store) resolves the MAC to the xname through HSM itself; the lab's
-csm-bss runs BSS's PostgreSQL store, which does not, so the simulator asks it by the xname HSM gives for the MAC.
+node whose iPXE asks by its name), ``mac,name`` one then the other. CSM's BSS by ``name``: CSM's BSS (etcd store)
+resolves the MAC to the xname through HSM itself; the lab's csm-bss runs BSS's PostgreSQL store, which does not, so
+the simulator asks it by the xname HSM gives for the MAC.
 Either BSS renders the node's script only when SMD/HSM lists the node with an enabled ComponentEndpoint (a
 registered BMC).
 
