@@ -194,6 +194,7 @@ keyed_groups:
 # cache_connection: /var/cache/ansible-smd
 """
 
+import functools
 import gc
 import ipaddress
 import os
@@ -247,11 +248,17 @@ def choose_ansible_host(interfaces, networks, descriptions, fallback):
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _names(prefix, fields):
+    """(variable name, SMD field) of ``fields``: made once, not for every host."""
+    return tuple((prefix + field.lower(), field) for field in fields)
+
+
 def host_variables(comp, nics, labels, partition, sets, prefix):
     """The SMD host variables of one component: the lean set, plus the named ``sets`` (see HOST_VAR_SETS)."""
-    out = dict((prefix + f.lower(), comp[f]) for f in LEAN_FIELDS if f in comp)
+    out = {name: comp[field] for name, field in _names(prefix, LEAN_FIELDS) if field in comp}
     if "component" in sets:
-        out.update((prefix + f.lower(), comp[f]) for f in COMPONENT_FIELDS if f in comp)
+        out.update((name, comp[field]) for name, field in _names(prefix, COMPONENT_FIELDS) if field in comp)
     if "membership" in sets:
         out[prefix + "groups"] = labels
         out[prefix + "partition"] = partition
@@ -272,7 +279,7 @@ def host_variables(comp, nics, labels, partition, sets, prefix):
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = "cscs.openchami.smd"
-    _groups = None  # (wanted name, made safe) -> group name, for one parse
+    _groups = None  # for one parse: (wanted name, made safe) -> group name; (role, subrole, arch, state) -> group names
 
     def verify_file(self, path):
         return super(InventoryModule, self).verify_file(path) and path.endswith((".smd.yml", ".smd.yaml"))
@@ -372,21 +379,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         templated = bool(compose or groups or keyed or (self.get_option("hostnames") == "template" and not legacy))
         # SMD group and partition groups: the names ansible-smd-inventory gives them, or safe ones
         label_prefix, part_prefix, safe = ("grp_", "prt_", False) if legacy else ("", "partition_", True)
+        add_host, add_child, set_variable = self.inventory.add_host, self.inventory.add_child, self.inventory.set_variable
         taken = {}
         for instance in sorted(data):
             found = data[instance]
             instance_group = to_safe_group_name("instance_" + instance)
             self.inventory.add_group(instance_group)
             self.inventory.set_variable(instance_group, "openchami_instance", instance)
+            # each host's labels, partition and interfaces come out sorted: the groups are read in label order
+            # and the interfaces in MAC order
             groups_of, partition_of = {}, {}
-            for grp in found["groups"] or []:
+            for grp in sorted(found["groups"] or [], key=lambda g: g["label"]):
                 for member in (grp.get("members") or {}).get("ids") or []:
                     groups_of.setdefault(member, []).append(grp["label"])
             for part in found["partitions"] or []:
                 for member in (part.get("members") or {}).get("ids") or []:
                     partition_of[member] = part["name"]
             nics_of = {}
-            for nic in smd_api.normalize_interfaces(found["interfaces"] or []):
+            for nic in sorted(smd_api.normalize_interfaces(found["interfaces"] or []), key=lambda n: n["MACAddress"]):
                 nics_of.setdefault(nic["ComponentID"], []).append(nic)
             # in xname order, not SMD's (which varies): of two components that want one host name, the first
             # in xname order keeps it, run after run
@@ -394,8 +404,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 xname = comp.get("ID")
                 if not xname:
                     continue
-                nics = sorted(nics_of.get(xname, []), key=lambda n: n["MACAddress"])
-                labels = sorted(groups_of.get(xname, []))
+                nics = nics_of.get(xname, ())
+                labels = groups_of.get(xname, [])
                 partition = partition_of.get(xname)
                 hostvars = host_variables(comp, nics, labels, partition, shown, prefix)
                 address = choose_ansible_host(nics, networks, descriptions, fallback)
@@ -408,15 +418,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     seen = dict(hostvars, openchami_instance=instance)
                     seen.update(host_variables(comp, nics, labels, partition, HOST_VAR_SETS, prefix))
                 host = self._unique_name(self._host_name(comp, seen, legacy), instance, xname, taken)
-                self.inventory.add_host(host, group=instance_group)
+                add_host(host, group=instance_group)
                 for key, value in hostvars.items():
-                    self.inventory.set_variable(host, key, value)
+                    set_variable(host, key, value)
                 for label in labels:
-                    self.inventory.add_child(self._group_name(label_prefix + label, safe), host)
+                    add_child(self._group_name(label_prefix + label, safe), host)
                 if partition:
-                    self.inventory.add_child(self._group_name(part_prefix + partition, safe), host)
+                    add_child(self._group_name(part_prefix + partition, safe), host)
                 if not legacy:
-                    self._standard_groups(host, comp)
+                    for group in self._standard_groups(comp):
+                        add_child(group, host)
                 if templated:
                     self._set_composite_vars(compose, seen, host, strict=strict)
                     self._add_host_to_composed_groups(groups, seen, host, strict=strict)
@@ -448,19 +459,23 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self.inventory.add_child(group, host)
         return host
 
-    def _standard_groups(self, host, comp):
-        role = comp.get("Role")
-        pairs = []
-        if role:
-            pairs.append("role_" + role)
-            if comp.get("SubRole"):
-                pairs.append("role_%s_%s" % (role, comp["SubRole"]))
-        if comp.get("Arch"):
-            pairs.append("arch_" + comp["Arch"])
-        if comp.get("State"):
-            pairs.append("state_" + comp["State"])
-        for name in pairs:
-            self.inventory.add_child(self._group_name(name.lower()), host)
+    def _standard_groups(self, comp):
+        """The role, role and subrole, architecture and state groups of a component (most share them: the
+        answer is remembered per combination)."""
+        key = (comp.get("Role"), comp.get("SubRole"), comp.get("Arch"), comp.get("State"))
+        if key not in self._groups:
+            role, subrole, arch, state = key
+            names = []
+            if role:
+                names.append("role_" + role)
+                if subrole:
+                    names.append("role_%s_%s" % (role, subrole))
+            if arch:
+                names.append("arch_" + arch)
+            if state:
+                names.append("state_" + state)
+            self._groups[key] = [self._group_name(name.lower()) for name in names]
+        return self._groups[key]
 
     def _group_name(self, wanted, safe=True):
         """The group for ``wanted`` (made safe unless not ``safe``), added on first use, then remembered: most
@@ -497,11 +512,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self._cache[cache_key] = data
         self._groups = {}
         # adding 10,000 hosts allocates millions of objects and no cycles: without the collector's passes over them
-        # (and over SMD's answers, still held) ansible-core's part runs about 5% faster at 20,000 nodes
+        # (and over SMD's answers, still held) ansible-core's part runs about 5% faster at 20,000 nodes. SMD's
+        # answers are let go before the collector is back, so that it does not walk them once more.
         collecting = gc.isenabled()
         gc.disable()
         try:
             self._populate(data, shown)
         finally:
+            data = found = None
             if collecting:
                 gc.enable()
