@@ -38,8 +38,7 @@ BACKENDS = ("auto", BSS, BOOT_SERVICE)
 FIELDS = ("kernel", "initrd", "params")
 LEGACY_PATH = "/boot/v1"
 PROBE_TIMEOUT = 10
-# Above this many MACs or NIDs, SMD is read whole (one request) instead of filtered by value.
-QUERY_LIMIT = 100
+QUERY_LIMIT = smd.QUERY_LIMIT
 DELETE_CHUNK = 5000
 CONFIG_PREFIX = "cscs-openchami-"
 DEFAULT_PROFILES = (None, "", "default")
@@ -533,17 +532,10 @@ def backend_for(get_client, backend="auto", macs_of=None):
 
 
 def node_macs(api, names):
-    """xname -> the sorted MACs SMD lists for each of the nodes (its EthernetInterfaces), in one GET: filtered by
-    component while the list is short, else SMD's whole list."""
-    wanted = set(names)
-    if not wanted:
-        return {}
-    found = api.interfaces(ComponentID=sorted(wanted)) if len(wanted) <= QUERY_LIMIT else api.interfaces()
-    out = dict((name, []) for name in wanted)
-    for nic in smd.normalize_interfaces(found):
-        if nic["ComponentID"] in wanted:
-            out[nic["ComponentID"]].append(nic["MACAddress"])
-    return dict((name, sorted(set(macs))) for name, macs in out.items())
+    """xname -> the sorted MACs SMD lists for each of the nodes (its EthernetInterfaces), in one GET
+    (:func:`smd.interfaces_of`)."""
+    return dict((name, sorted(set(nic["MACAddress"] for nic in nics)))
+                for name, nics in smd.interfaces_of(api, names).items())
 
 
 def client_getter(module):

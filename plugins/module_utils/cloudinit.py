@@ -301,7 +301,11 @@ class _NodeView(object):
             raise ApiError("meta-data of %s is not YAML: %s" % (xname, exc))
 
     def meta_data_many(self, names):
+        self.know_nodes(names)
         return smd.parallel(self.meta_data, names, self.workers)
+
+    def know_nodes(self, names):
+        """Read ahead what asking in the name of each of these nodes needs (nothing here)."""
 
     @staticmethod
     def check_group(item):
@@ -387,6 +391,7 @@ class MetadataService(_NodeView):
         self.get_client = get_client
         self.workers = workers
         self._smd = None
+        self._ips = {}  # xname -> its first IP address in SMD (None: it has none)
 
     def _records(self, collection):
         return self.client.get_json("/" + collection) or []
@@ -502,18 +507,28 @@ class MetadataService(_NodeView):
         return the_plan
 
     # what a node receives: the node routes, asked in the node's name
-    def _node_ip(self, xname):
+    def _smd_api(self, xname):
         if self._smd is None:
             client = self.get_client("smd") if self.get_client else None
             if client is None:
                 raise ApiError("reading what node %s receives from metadata-service needs SMD (its IP address): "
                                "set cluster_uri or service_uris.smd" % xname)
             self._smd = smd.SMD(client)
-        for nic in self._smd.interfaces(ComponentID=xname):
-            for address in nic.get("IPAddresses") or []:
-                if address.get("IPAddress"):
-                    return address["IPAddress"]
-        raise ApiError("node %s has no IP address in SMD, so metadata-service cannot tell it apart" % xname)
+        return self._smd
+
+    def know_nodes(self, names):
+        """Read the IP addresses of the nodes not yet known from SMD, in one GET."""
+        names = [name for name in names if name not in self._ips]
+        if names:
+            for name, nics in smd.interfaces_of(self._smd_api(names[0]), names).items():
+                self._ips[name] = next((ip["IPAddress"] for nic in nics for ip in nic["IPAddresses"] if ip["IPAddress"]),
+                                       None)
+
+    def _node_ip(self, xname):
+        self.know_nodes([xname])
+        if not self._ips[xname]:
+            raise ApiError("node %s has no IP address in SMD, so metadata-service cannot tell it apart" % xname)
+        return self._ips[xname]
 
     def impersonate(self, xname, what):
         """What the node ``xname`` would receive at ``what`` (meta-data, user-data, vendor-data, <group>.yaml)."""

@@ -23,6 +23,8 @@ FORCED_FIELDS = ("Subtype", "NetType", "Arch", "Class")
 # takes 12, so upserts are sent in chunks (one request per chunk, sequential, each a transaction).
 UPSERT_CHUNK = 2000
 ID_CHUNK = 10000
+# Above this many MACs, NIDs or xnames, SMD is read whole (one request) instead of filtered by value.
+QUERY_LIMIT = 100
 COMPONENT_FILTERS = ("id", "type", "state", "flag", "enabled", "softwarestatus", "role", "subrole", "subtype",
                      "arch", "class", "nid", "nid_start", "nid_end", "group", "partition")
 
@@ -507,6 +509,20 @@ def normalize_interfaces(items):
                     "Type": item.get("Type"),
                     "IPAddresses": [{"IPAddress": ip.get("IPAddress"), "Network": ip.get("Network") or ""}
                                     for ip in item.get("IPAddresses") or []]})
+    return out
+
+
+def interfaces_of(api, names):
+    """xname -> the node's interfaces (normalised, in SMD's order; [] for a node without any), in one GET:
+    filtered by component up to QUERY_LIMIT names, else SMD's whole list."""
+    wanted = set(names)
+    if not wanted:
+        return {}
+    found = api.interfaces(ComponentID=sorted(wanted)) if len(wanted) <= QUERY_LIMIT else api.interfaces()
+    out = dict((name, []) for name in wanted)
+    for nic in normalize_interfaces(found):
+        if nic["ComponentID"] in wanted:
+            out[nic["ComponentID"]].append(nic)
     return out
 
 

@@ -137,6 +137,7 @@ def main():
         result = dict(changed=False, defaults=defaults,
                       groups=[g for g in groups if not wanted or g["name"] in wanted])
         if names:
+            server.know_nodes(names)
             result["nodes"] = smd.parallel(lambda n: node_data(server, n, p["group_files"]), names, server.workers)
     module.exit_json(**result)
 

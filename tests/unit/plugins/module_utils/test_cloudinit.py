@@ -234,3 +234,32 @@ def test_impersonation_errors_are_explained(body, message):
     with pytest.raises(ApiError) as info:
         server.impersonate("x1000c0s0b0n0", "meta-data")
     assert message in str(info.value)
+
+
+def test_metadata_service_reads_the_ip_addresses_of_many_nodes_in_one_smd_request():
+    class Smd:
+        asked = []
+
+        def get_json(self, path, params=None):
+            self.asked.append((path, params))
+            return [{"MACAddress": "02:00:00:00:00:01", "ComponentID": "x1000c0s0b0n0",
+                     "IPAddresses": [{"IPAddress": "10.0.0.1", "Network": "nmn"}]},
+                    {"MACAddress": "02:00:00:00:00:02", "ComponentID": "x1000c0s0b0n1", "IPAddresses": []}]
+
+    class Mds:
+        forwarded = []
+
+        def get(self, path, headers=None):
+            self.forwarded.append((path, headers["X-Forwarded-For"]))
+            return Response(200, {}, "instance-id: i-1\n")
+
+    smd_client, mds = Smd(), Mds()
+    server = cloudinit.MetadataService(mds, get_client=lambda service: smd_client if service == "smd" else None)
+    server.know_nodes(["x1000c0s0b0n0", "x1000c0s0b0n1"])
+    assert server.meta_data("x1000c0s0b0n0") == {"instance-id": "i-1"}
+    assert server.impersonate("x1000c0s0b0n0", "user-data") == "instance-id: i-1\n"
+    with pytest.raises(ApiError) as info:
+        server.meta_data("x1000c0s0b0n1")
+    assert "node x1000c0s0b0n1 has no IP address in SMD" in str(info.value)
+    assert smd_client.asked == [("/Inventory/EthernetInterfaces", {"ComponentID": ["x1000c0s0b0n0", "x1000c0s0b0n1"]})]
+    assert mds.forwarded == [("/meta-data", "10.0.0.1"), ("/user-data", "10.0.0.1")]
