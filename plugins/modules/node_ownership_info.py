@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - Reads both systems in bulk and says for each node who owns it. A node is owned by CSM when it is enabled in
     BOS or CFS, or any of its MACs is in CSM's HSM; by OpenCHAMI when it has a boot configuration (BSS or
-    boot-service) or any of its MACs is in OpenCHAMI's SMD. Its owner is V(csm), V(openchami), V(none)
+    boot-service; on BSS also one stored only under one of its MACs, those HSM, SMD or O(nodes) give for it) or any
+    of its MACs is in OpenCHAMI's SMD. Its owner is V(csm), V(openchami), V(none)
     (released from CSM, not yet in OpenCHAMI) or V(both) (a conflict).
   - A MAC counts wherever it is found, also without a component. CSM's DHCP helper puts a MAC it leased back into
     HSM with no C(ComponentID), and that is a conflict. Give the MACs to look for as C(macs) of the node in O(nodes).
@@ -172,14 +173,16 @@ def main():
             raise resource.ValidationError(errors)
         names = [n["xname"] for n in nodes]
         csm = module.csm
-        backend = boot.backend_for(boot.client_getter(module), module.params["backend"])
+        hsm_by_node, hsm_macs = _macs_by_owner(csm.hsm_ethernet_interfaces())
+        smd_by_node, smd_macs = _macs_by_owner(smd.SMD(module.client("smd")).interfaces())
+        # a boot record OpenCHAMI's BSS holds under any MAC of the node counts (its iPXE asks by MAC)
+        macs_of = dict((n, sorted(hsm_by_node.get(n, set()) | smd_by_node.get(n, set()) | given[n])) for n in names)
+        backend = boot.backend_for(boot.client_getter(module), module.params["backend"], macs_of=macs_of)
         history = None
         if module.params["boot_history"] or module.params["boot_since"] is not None:
             history = _boot_history(backend, csm, names, module.params["boot_since"], module.params["wait_timeout"])
         bos = dict((c["id"], c.get("enabled")) for c in csm.bos_components(names))
         cfs = dict((c["id"], c.get("enabled")) for c in csm.cfs_components(names))
-        hsm_by_node, hsm_macs = _macs_by_owner(csm.hsm_ethernet_interfaces())
-        smd_by_node, smd_macs = _macs_by_owner(smd.SMD(module.client("smd")).interfaces())
         configs = backend.read()
     results, owners = [], dict((o, []) for o in ("csm", "openchami", "none", "both"))
     for name in names:

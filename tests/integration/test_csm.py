@@ -397,6 +397,29 @@ def test_release_and_restore_exactly(csm):
     assert bss_copy_macs(info, node) == sorted(i["MACAddress"].lower() for i in per_node(before, node)["interfaces"])
 
 
+def test_ownership_counts_a_boot_record_stored_under_one_of_the_node_macs(csm, clean_smd):
+    """OpenCHAMI's BSS serves a node's iPXE, which asks by MAC, from a record stored under the MAC alone (as
+    `ochami bss boot params add --macs` writes it): node_ownership_info counts it as the node's boot configuration."""
+    lab, info = csm
+    lab.clean_bss()
+    layout = labcsm.csm_seed.generate(labcsm.nodes())["layout"]
+    node = next(n["xname"] for n in layout if n["role"] == "Compute")
+    task = {"cscs.openchami.node_ownership_info": {"nodes": [node], "backend": "bss"}}
+    result, data = play(lab, info, [dict(task)])
+    before = ok(result, data)["r0"]["nodes"][0]
+    assert before["owner"] == "csm" and not before["openchami"]["boot_config"] and before["csm"]["macs"], before
+    answer = lab.api("bss", "POST", "/bootparameters", json={"macs": [before["csm"]["macs"][-1]],
+                                                             "kernel": "http://images.example/vmlinuz"})
+    assert answer.status_code in (200, 201), answer.text
+    try:
+        result, data = play(lab, info, [dict(task)])
+        after = ok(result, data)["r0"]
+    finally:
+        lab.clean_bss()
+    assert after["nodes"][0]["openchami"]["boot_config"] is True, after
+    assert after["owners"]["both"] == [node], after
+
+
 def test_release_bad_input_changes_nothing(csm):
     lab, info = csm
     before = dump(info)
