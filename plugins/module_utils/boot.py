@@ -38,7 +38,6 @@ BACKENDS = ("auto", BSS, BOOT_SERVICE)
 FIELDS = ("kernel", "initrd", "params")
 LEGACY_PATH = "/boot/v1"
 PROBE_TIMEOUT = 10
-QUERY_LIMIT = smd.QUERY_LIMIT
 DELETE_CHUNK = 5000
 CONFIG_PREFIX = "cscs-openchami-"
 DEFAULT_PROFILES = (None, "", "default")
@@ -164,13 +163,13 @@ def resolve_nodes(get_smd, hosts=None, macs=None, nids=None, groups=None):
     mac_list, nid_list, labels = _unique(mac_list), _unique(nid_list), _unique(labels)
     calls = []
     if mac_list:
-        calls.append(lambda: ("macs", api.interfaces(macaddress=mac_list) if len(mac_list) <= QUERY_LIMIT
+        calls.append(lambda: ("macs", api.interfaces(macaddress=mac_list) if len(mac_list) <= smd.QUERY_LIMIT
                               else api.interfaces()))
     if nid_list:
-        calls.append(lambda: ("nids", api.components(nid=nid_list, type="Node") if len(nid_list) <= QUERY_LIMIT
+        calls.append(lambda: ("nids", api.components(nid=nid_list, type="Node") if len(nid_list) <= smd.QUERY_LIMIT
                               else api.components(type="Node")))
     if labels:
-        calls.append(lambda: ("groups", api.groups(group=labels) if len(labels) <= QUERY_LIMIT else api.groups()))
+        calls.append(lambda: ("groups", api.groups(group=labels) if len(labels) <= smd.QUERY_LIMIT else api.groups()))
     found = dict(smd.parallel(lambda call: call(), calls))
     if mac_list:
         owner = {}
