@@ -42,8 +42,9 @@ def s3(lab):
             for item in page.get("Contents") or []]
     for start in range(0, len(keys), 1000):
         client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
-    # boot configurations an earlier run left pointing at the bucket
-    lab.api("bss", "DELETE", "/bootparameters", json={"hosts": [XNAME]})
+    # boot configurations earlier runs or other files left: this file deletes images, which is refused while BSS
+    # boots a node from one (the migration tests leave nodes booting CSM's images, which this file imports)
+    lab.clean_bss()
     for config in lab.api("boot-service", "GET", "/bootconfigurations").json() or []:
         if f"/{bucket}/" in json.dumps(config.get("spec") or {}):
             lab.api("boot-service", "DELETE", f"/bootconfigurations/{config['metadata']['uid']}").raise_for_status()
