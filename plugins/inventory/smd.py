@@ -512,8 +512,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self._cache[cache_key] = data
         self._groups = {}
         # adding 10,000 hosts allocates millions of objects and no cycles: without the collector's passes over them
-        # (and over SMD's answers, still held) ansible-core's part runs about 5% faster at 20,000 nodes. SMD's
-        # answers are let go before the collector is back, so that it does not walk them once more.
+        # (and over SMD's answers, still held) adding 20,000 hosts took 2.2 s instead of 3.1 s (benchmarks/README.md).
+        # SMD's answers are let go before the collector is back, so that it does not walk them once more.
         collecting = gc.isenabled()
         gc.disable()
         try:
